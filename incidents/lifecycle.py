@@ -1,0 +1,310 @@
+"""The only place incident state changes (DESIGN.md section 1).
+
+Every function locks the incident row, checks the transition against ``ALLOWED``, writes the new
+state, its timestamp, the SLA deadlines and a ``TimelineEvent`` in one transaction, and counts the
+change in the metrics once the transaction commits. Web views, the API, webhooks and tasks all call
+these functions; none of them writes ``Incident.status``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from opsportal.lib.exceptions import ApplicationError, ConflictError
+from opsportal.lib.metrics import TRANSITIONS
+
+from .models import (
+    DESCRIPTION_MAX,
+    LABELS_MAX_BYTES,
+    OPEN_STATUSES,
+    TITLE_MAX,
+    EventKind,
+    Incident,
+    Service,
+    Severity,
+    Source,
+    Status,
+    TimelineEvent,
+)
+from .sla import deadlines
+
+S = Status
+# action -> statuses it may start from. Acknowledge and resolve work from any open state that
+# has not already passed them; notes are allowed until the incident is closed.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "acknowledge": (S.TRIGGERED,),
+    "mitigate": (S.TRIGGERED, S.ACKNOWLEDGED),
+    "resolve": OPEN_STATUSES,
+    "reopen": (S.RESOLVED,),
+    "close": (S.RESOLVED,),
+    "assign": OPEN_STATUSES + (S.RESOLVED,),
+    "change_severity": OPEN_STATUSES + (S.RESOLVED,),
+    "note": OPEN_STATUSES + (S.RESOLVED,),
+}
+
+User = AbstractBaseUser
+
+
+def _check(incident: Incident, action: str) -> None:
+    if incident.status not in ALLOWED[action]:
+        verb = action.replace("_", " ")
+        raise ConflictError(
+            f"Cannot {verb} incident #{incident.pk}: it is {incident.get_status_display().lower()}.",
+            code="illegal_transition",
+            extra={"status": incident.status, "action": action},
+        )
+
+
+def _locked(incident: Incident | int) -> Incident:
+    pk = incident.pk if isinstance(incident, Incident) else incident
+    try:
+        return Incident.objects.select_for_update().select_related("severity").get(pk=pk)
+    except Incident.DoesNotExist:
+        raise ApplicationError(f"Incident #{pk} does not exist.", code="not_found") from None
+
+
+def _record(
+    incident: Incident,
+    kind: str,
+    *,
+    actor: User | None,
+    source: str,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> TimelineEvent:
+    event = TimelineEvent.objects.create(
+        incident=incident,
+        kind=kind,
+        actor=actor,
+        source=source,
+        message=message,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+    transaction.on_commit(lambda: TRANSITIONS.labels(kind, source).inc())
+    return event
+
+
+def _validate_text(*, title: str | None = None, description: str | None = None) -> None:
+    if title is not None:
+        if not title.strip():
+            raise ApplicationError("Title must not be empty.", code="invalid", extra={"field": "title"})
+        if len(title) > TITLE_MAX:
+            raise ApplicationError(
+                f"Title is {len(title)} characters; the limit is {TITLE_MAX}.",
+                code="invalid",
+                extra={"field": "title"},
+            )
+    if description is not None and len(description) > DESCRIPTION_MAX:
+        raise ApplicationError(
+            f"Description is {len(description)} characters; the limit is {DESCRIPTION_MAX}.",
+            code="invalid",
+            extra={"field": "description"},
+        )
+
+
+def validate_labels(labels: Any) -> dict[str, str]:
+    """Labels are a flat string -> string map of bounded size (they become chips and matchers)."""
+    import json
+
+    if not isinstance(labels, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        raise ApplicationError("Labels must be an object of string keys to string values.", code="invalid",
+                               extra={"field": "labels"})
+    if len(json.dumps(labels)) > LABELS_MAX_BYTES:
+        raise ApplicationError(f"Labels are larger than {LABELS_MAX_BYTES} bytes.", code="invalid",
+                               extra={"field": "labels"})
+    return labels
+
+
+@transaction.atomic
+def incident_open(
+    *,
+    title: str,
+    severity: Severity,
+    source: str,
+    actor: User | None = None,
+    description: str = "",
+    service: Service | None = None,
+    labels: dict[str, str] | None = None,
+    group_key: str | None = None,
+    opened_at: datetime | None = None,
+) -> Incident:
+    """Declare an incident and start its SLA clocks.
+
+    ``group_key`` makes the incident the open incident of an alert group; a second open incident
+    for the same group violates a database constraint (callers that group use get-or-create).
+    """
+    _validate_text(title=title, description=description)
+    labels = validate_labels(labels or {})
+    now = opened_at or timezone.now()
+    response_due, resolve_due = deadlines(severity, now)
+    incident = Incident.objects.create(
+        title=title.strip(),
+        description=description,
+        severity=severity,
+        service=service,
+        labels=labels,
+        source=source,
+        group_key=group_key,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+        opened_at=now,
+        response_due_at=response_due,
+        resolve_due_at=resolve_due,
+    )
+    _record(incident, EventKind.OPENED, actor=actor, source=source,
+            message=f"Opened as {severity.name} {severity.label}.",
+            data={"severity": severity.name}, at=now)
+    return incident
+
+
+@transaction.atomic
+def incident_acknowledge(*, incident: Incident | int, actor: User | None, source: str) -> Incident:
+    """Stop the response clock. A second acknowledgement is a conflict, not a no-op, so the
+    person who lost the race is told who won."""
+    incident = _locked(incident)
+    if incident.status == S.ACKNOWLEDGED:
+        who = _last_actor_name(incident, EventKind.ACKNOWLEDGED)
+        raise ConflictError(
+            f"Incident #{incident.pk} is already acknowledged{f' by {who}' if who else ''}.",
+            code="already_acknowledged",
+        )
+    _check(incident, "acknowledge")
+    now = timezone.now()
+    incident.status = S.ACKNOWLEDGED
+    incident.acknowledged_at = now
+    incident.save(update_fields=["status", "acknowledged_at", "updated_at"])
+    _record(incident, EventKind.ACKNOWLEDGED, actor=actor, source=source, message="Acknowledged.", at=now)
+    return incident
+
+
+@transaction.atomic
+def incident_mitigate(*, incident: Incident | int, actor: User | None, source: str, note: str = "") -> Incident:
+    """Impact is contained; the resolution clock keeps running until resolved."""
+    incident = _locked(incident)
+    _check(incident, "mitigate")
+    now = timezone.now()
+    incident.status = S.MITIGATED
+    incident.mitigated_at = now
+    incident.acknowledged_at = incident.acknowledged_at or now
+    incident.save(update_fields=["status", "mitigated_at", "acknowledged_at", "updated_at"])
+    _record(incident, EventKind.MITIGATED, actor=actor, source=source, message=note or "Mitigated.", at=now)
+    return incident
+
+
+@transaction.atomic
+def incident_resolve(*, incident: Incident | int, actor: User | None, source: str, note: str = "") -> Incident:
+    incident = _locked(incident)
+    if incident.status == S.RESOLVED:
+        raise ConflictError(f"Incident #{incident.pk} is already resolved.", code="already_resolved")
+    _check(incident, "resolve")
+    _validate_text(description=note)
+    now = timezone.now()
+    incident.status = S.RESOLVED
+    incident.resolved_at = now
+    incident.save(update_fields=["status", "resolved_at", "updated_at"])
+    _record(incident, EventKind.RESOLVED, actor=actor, source=source, message=note or "Resolved.", at=now)
+    return incident
+
+
+@transaction.atomic
+def incident_reopen(*, incident: Incident | int, actor: User | None, source: str, reason: str = "") -> Incident:
+    """Back to triggered: it must be acknowledged again, with a fresh response deadline.
+    Breaches already recorded stay recorded (a breach is never un-said nor said twice)."""
+    incident = _locked(incident)
+    _check(incident, "reopen")
+    now = timezone.now()
+    incident.status = S.TRIGGERED
+    incident.acknowledged_at = None
+    incident.mitigated_at = None
+    incident.resolved_at = None
+    incident.response_due_at = now + incident.severity.response_target
+    incident.save(update_fields=["status", "acknowledged_at", "mitigated_at", "resolved_at",
+                                 "response_due_at", "updated_at"])
+    _record(incident, EventKind.REOPENED, actor=actor, source=source, message=reason or "Reopened.", at=now)
+    return incident
+
+
+@transaction.atomic
+def incident_close(*, incident: Incident | int, actor: User | None, source: str) -> Incident:
+    """Closed incidents are history: nothing changes them any more."""
+    incident = _locked(incident)
+    _check(incident, "close")
+    now = timezone.now()
+    incident.status = S.CLOSED
+    incident.closed_at = now
+    incident.save(update_fields=["status", "closed_at", "updated_at"])
+    _record(incident, EventKind.CLOSED, actor=actor, source=source, message="Closed.", at=now)
+    return incident
+
+
+@transaction.atomic
+def incident_assign_commander(
+    *, incident: Incident | int, commander: User | None, actor: User | None, source: str
+) -> Incident:
+    incident = _locked(incident)
+    _check(incident, "assign")
+    if commander is not None and not commander.is_active:
+        raise ApplicationError(f"{commander} is not an active user.", code="invalid", extra={"field": "commander"})
+    if incident.commander_id == (commander.pk if commander else None):
+        return incident
+    incident.commander = commander
+    incident.save(update_fields=["commander", "updated_at"])
+    name = commander.get_username() if commander else None
+    _record(incident, EventKind.ASSIGNED, actor=actor, source=source,
+            message=f"Commander: {name}." if name else "Commander unassigned.",
+            data={"commander": name})
+    return incident
+
+
+@transaction.atomic
+def incident_change_severity(
+    *, incident: Incident | int, severity: Severity, actor: User | None, source: str
+) -> Incident:
+    """New severity, new deadlines, counted from when the incident opened (DESIGN.md section 2)."""
+    incident = _locked(incident)
+    _check(incident, "change_severity")
+    old = incident.severity
+    if old.pk == severity.pk:
+        return incident
+    incident.severity = severity
+    incident.response_due_at, incident.resolve_due_at = deadlines(severity, incident.opened_at)
+    incident.save(update_fields=["severity", "response_due_at", "resolve_due_at", "updated_at"])
+    _record(incident, EventKind.SEVERITY_CHANGED, actor=actor, source=source,
+            message=f"Severity {old.name} → {severity.name}.",
+            data={"from": old.name, "to": severity.name})
+    return incident
+
+
+@transaction.atomic
+def incident_add_note(*, incident: Incident | int, text: str, actor: User | None, source: str) -> TimelineEvent:
+    incident = _locked(incident)
+    _check(incident, "note")
+    if not text.strip():
+        raise ApplicationError("A note must not be empty.", code="invalid", extra={"field": "text"})
+    _validate_text(description=text)
+    incident.save(update_fields=["updated_at"])
+    return _record(incident, EventKind.NOTE, actor=actor, source=source, message=text.strip())
+
+
+def _last_actor_name(incident: Incident, kind: str) -> str | None:
+    event = incident.events.filter(kind=kind).select_related("actor").order_by("-created_at").first()
+    if event is None:
+        return None
+    return event.actor.get_username() if event.actor else event.get_source_display()
+
+
+def record_event(
+    incident: Incident, kind: str, *, actor: User | None, source: str, message: str = "",
+    data: dict[str, Any] | None = None,
+) -> TimelineEvent:
+    """Timeline entry for something that is not a state change (alerts joined, a silence).
+    Call inside the caller's transaction."""
+    return _record(incident, kind, actor=actor, source=source, message=message, data=data)

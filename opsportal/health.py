@@ -1,0 +1,77 @@
+"""/health and /metrics: the app watching itself (DESIGN.md section 9)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from opsportal.lib import heartbeat, metrics
+
+
+def _check_database() -> dict[str, Any]:
+    start = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return {"status": "unhealthy", "error": str(exc).strip()[:200]}
+    return {"status": "healthy", "latency_ms": round((time.perf_counter() - start) * 1000, 1),
+            "engine": connection.vendor}
+
+
+def _check_broker() -> dict[str, Any]:
+    from opsportal.celery import app
+
+    start = time.perf_counter()
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            transport = conn.transport_cls
+    except Exception as exc:  # noqa: BLE001
+        return {"status": "unhealthy", "error": str(exc).strip()[:200]}
+    return {"status": "healthy", "latency_ms": round((time.perf_counter() - start) * 1000, 1),
+            "transport": str(transport)}
+
+
+def _check_heartbeat(name: str) -> dict[str, Any]:
+    try:
+        age = heartbeat.age(name)
+    except Exception as exc:  # noqa: BLE001 - the cache (Redis) may be down
+        return {"status": "unhealthy", "error": str(exc).strip()[:200]}
+    if age is None:
+        return {"status": "unhealthy", "error": f"no {name} heartbeat seen yet"}
+    status = "healthy" if age <= settings.HEARTBEAT_STALE_SECONDS else "unhealthy"
+    return {"status": status, "last_seen_seconds_ago": round(age, 1)}
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """200 only when every check is healthy. The database or broker down makes the app unhealthy;
+    a silent worker or scheduler makes it degraded (the web still takes alerts, timers wait)."""
+    checks = {
+        "database": _check_database(),
+        "broker": _check_broker(),
+        "worker": _check_heartbeat("worker"),
+        "scheduler": _check_heartbeat("scheduler"),
+    }
+    if checks["database"]["status"] != "healthy" or checks["broker"]["status"] != "healthy":
+        overall = "unhealthy"
+    elif any(c["status"] != "healthy" for c in checks.values()):
+        overall = "degraded"
+    else:
+        overall = "healthy"
+    return JsonResponse({"status": overall, "checks": checks}, status=200 if overall == "healthy" else 503)
+
+
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    body, content_type = metrics.render()
+    return HttpResponse(body, content_type=content_type)

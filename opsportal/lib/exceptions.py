@@ -1,0 +1,59 @@
+"""Domain errors and the one place the API turns them into JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """A business rule said no. ``status_code`` is what an HTTP entry point answers with."""
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, extra: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.extra = extra or {}
+
+
+class ConflictError(ApplicationError):
+    """The request is valid but the current state forbids it (e.g. acknowledging a closed incident)."""
+
+    status_code = 409
+    code = "conflict"
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every API error has the shape ``{"error": {"code", "message", "fields"?}}``."""
+    if isinstance(exc, ApplicationError):
+        return Response(
+            {"error": {"code": exc.code, "message": exc.message, **exc.extra}}, status=exc.status_code
+        )
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, drf_exceptions.ValidationError):
+        fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        message = "; ".join(
+            f"{name}: {' '.join(str(m) for m in (msgs if isinstance(msgs, list) else [msgs]))}"
+            for name, msgs in fields.items()
+        )
+        response.data = {"error": {"code": "invalid", "message": message, "fields": fields}}
+    else:
+        detail = response.data.get("detail", response.data) if isinstance(response.data, dict) else response.data
+        code = getattr(detail, "code", None) or exc.default_code if isinstance(exc, drf_exceptions.APIException) else "error"
+        response.data = {"error": {"code": str(code), "message": str(detail)}}
+    return response

@@ -1,0 +1,43 @@
+"""Shared fixtures: personas and the real services (PostgreSQL, Redis) when configured."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+from incidents.models import Severity
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    skip_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://...")
+    for item in items:
+        if "postgres" in item.keywords and not settings.USING_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not settings.REDIS_URL:
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture
+def responder(django_user_model):  # type: ignore[no-untyped-def]
+    """An on-call engineer who works incidents."""
+    return django_user_model.objects.create_user("responder", "responder@example.com", "correct-horse-9")
+
+
+@pytest.fixture
+def other_responder(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user("second", "second@example.com", "correct-horse-9")
+
+
+@pytest.fixture
+def p1(db) -> Severity:  # type: ignore[no-untyped-def]
+    return Severity.objects.get(name="P1")
+
+
+@pytest.fixture
+def p3(db) -> Severity:  # type: ignore[no-untyped-def]
+    return Severity.objects.get(name="P3")
