@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_guid",
     "incidents",
+    "incidents.integrations.alertmanager",
     "runbooks",
 ]
 
