@@ -1,0 +1,83 @@
+"""Demo data for `make run`: loaded once, and the admin login printed every time."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from incidents import lifecycle
+from incidents.models import Incident, Service, Severity, Source
+
+LOGIN_FILE = "demo-login.txt"
+
+
+class Command(BaseCommand):
+    help = "Create demo data (services, incidents, an admin user) once, then print the login."
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        User = get_user_model()
+        login_file = settings.DATA_DIR / LOGIN_FILE
+        if not User.objects.filter(username="admin").exists():
+            password = secrets.token_urlsafe(12)
+            with transaction.atomic():
+                admin = User.objects.create_superuser("admin", "admin@example.com", password)
+                self._seed(admin)
+            login_file.write_text(f"admin {password}\n")
+            login_file.chmod(0o600)
+            self.stdout.write("Demo data loaded: 2 services, 5 incidents, user 'admin'.")
+        if login_file.exists():
+            user, password = login_file.read_text().split()
+            self.stdout.write(self.style.SUCCESS(
+                f"\n  Opsportal: {settings.PUBLIC_URL}\n  Login:     {user} / {password}\n"
+                f"  (stored in {login_file}; change it in the admin)\n"
+            ))
+        else:
+            self.stdout.write("User 'admin' exists and was not created by seed_demo: use your own login.")
+
+    def _seed(self, admin) -> None:  # type: ignore[no-untyped-def]
+        if Incident.objects.exists():
+            return
+        now = timezone.now()
+        checkout = Service.objects.create(name="checkout", owner_team="payments",
+                                          description="Cart, payment and order placement.")
+        search = Service.objects.create(name="search-api", owner_team="discovery",
+                                        description="Product search and suggestions.")
+        sev = {s.name: s for s in Severity.objects.all()}
+
+        lifecycle.incident_open(
+            title="5xx rate above 5% on checkout", severity=sev["P1"], service=checkout, source=Source.ALERTMANAGER,
+            labels={"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"},
+            description="checkout 5xx ratio is 7.2% for 10m", opened_at=now - timedelta(minutes=6),
+        )
+        slow = lifecycle.incident_open(
+            title="Search p99 latency above 2s", severity=sev["P2"], service=search, source=Source.WEB, actor=admin,
+            description="p99 latency 2.4s since the 14:00 deploy.", opened_at=now - timedelta(minutes=35),
+        )
+        lifecycle.incident_acknowledge(incident=slow, actor=admin, source=Source.WEB)
+        lifecycle.incident_assign_commander(incident=slow, commander=admin, actor=admin, source=Source.WEB)
+        lifecycle.incident_add_note(incident=slow, text="Rolling back the 14:00 search deploy.", actor=admin,
+                                    source=Source.WEB)
+        lifecycle.incident_open(
+            title="Disk usage above 80% on db-2", severity=sev["P3"], source=Source.ALERTMANAGER,
+            labels={"alertname": "DiskSpaceLow", "instance": "db-2", "severity": "warning"},
+            opened_at=now - timedelta(hours=5),
+        )
+        done = lifecycle.incident_open(
+            title="Typo on the order confirmation page", severity=sev["P4"], service=checkout, source=Source.WEB,
+            actor=admin, opened_at=now - timedelta(days=1),
+        )
+        lifecycle.incident_resolve(incident=done, actor=admin, source=Source.WEB, note="Copy fixed and deployed.")
+        old = lifecycle.incident_open(
+            title="Database connection pool exhausted", severity=sev["P1"], service=checkout, source=Source.WEB,
+            actor=admin, opened_at=now - timedelta(days=3),
+        )
+        lifecycle.incident_acknowledge(incident=old, actor=admin, source=Source.WEB)
+        lifecycle.incident_resolve(incident=old, actor=admin, source=Source.WEB,
+                                   note="Restarted the database, raised the pool size to 40.")
+        lifecycle.incident_close(incident=old, actor=admin, source=Source.WEB)
