@@ -7,7 +7,7 @@ from django.db.models import Case, DateTimeField, F, IntegerField, QuerySet, Val
 
 from opsportal.lib.exceptions import ApplicationError
 
-from .models import OPEN_STATUSES, Incident, Severity, Status, TimelineEvent
+from .models import OPEN_STATUSES, Incident, Service, Severity, Status, TimelineEvent
 
 
 def incident_list_for_user(
@@ -59,3 +59,13 @@ def incident_get_for_user(*, user: AbstractBaseUser | AnonymousUser, pk: int) ->
 
 def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEvent]:
     return incident.events.select_related("actor").order_by("created_at", "id")
+
+
+def severity_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Severity]:
+    """Every severity, most urgent first (reference data: everyone signed in sees all of it)."""
+    return Severity.objects.order_by("rank")
+
+
+def service_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Service]:
+    """Every service by name (reference data: everyone signed in sees all of it)."""
+    return Service.objects.order_by("name")
