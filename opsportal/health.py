@@ -51,11 +51,9 @@ def _check_heartbeat(name: str) -> dict[str, Any]:
     return {"status": status, "last_seen_seconds_ago": round(age, 1)}
 
 
-@never_cache
-@require_GET
-def health(request: HttpRequest) -> JsonResponse:
-    """200 only when every check is healthy. The database or broker down makes the app unhealthy;
-    a silent worker or scheduler makes it degraded (the web still takes alerts, timers wait)."""
+def run_checks() -> tuple[str, dict[str, dict[str, Any]]]:
+    """Overall status and each check. The database or broker down makes the app unhealthy; a
+    silent worker or scheduler makes it degraded (the web still takes alerts, timers wait)."""
     checks = {
         "database": _check_database(),
         "broker": _check_broker(),
@@ -68,6 +66,14 @@ def health(request: HttpRequest) -> JsonResponse:
         overall = "degraded"
     else:
         overall = "healthy"
+    return overall, checks
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """200 only when every check is healthy, else 503 (load balancers and uptime checks read the code)."""
+    overall, checks = run_checks()
     return JsonResponse({"status": overall, "checks": checks}, status=200 if overall == "healthy" else 503)
 
 
