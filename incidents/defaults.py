@@ -17,3 +17,11 @@ SEVERITIES = [
      "description": "Cosmetic issue, no user impact.",
      "response_target": timedelta(hours=24), "resolution_target": timedelta(weeks=1)},
 ]
+
+
+def ensure_severities() -> None:
+    """Create the default severities that are missing (after a test flush, or on an empty database)."""
+    from .models import Severity
+
+    for row in SEVERITIES:
+        Severity.objects.get_or_create(name=row["name"], defaults=row)

@@ -34,10 +34,22 @@ def other_responder(django_user_model):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def p1(db) -> Severity:  # type: ignore[no-untyped-def]
-    return Severity.objects.get(name="P1")
+def severities(django_db_setup, django_db_blocker, request) -> dict[str, Severity]:  # type: ignore[no-untyped-def]
+    """The default P1-P4 by name. Transactional tests flush the tables, migrated data included,
+    so they are recreated when missing."""
+    from incidents.defaults import ensure_severities
+
+    if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+        request.getfixturevalue("db")
+    ensure_severities()
+    return {s.name: s for s in Severity.objects.all()}
 
 
 @pytest.fixture
-def p3(db) -> Severity:  # type: ignore[no-untyped-def]
-    return Severity.objects.get(name="P3")
+def p1(severities) -> Severity:  # type: ignore[no-untyped-def]
+    return severities["P1"]
+
+
+@pytest.fixture
+def p3(severities) -> Severity:  # type: ignore[no-untyped-def]
+    return severities["P3"]
