@@ -1,0 +1,45 @@
+"""What every incident API view shares: JSON in, JSON out, and one way to find the incident."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from incidents.models import Incident
+from incidents.selectors import incident_get_for_user
+
+
+class JsonApiView(APIView):
+    # Bodies are JSON only: a form-encoded or text body gets 415 rather than being half-read
+    # (labels, for one, cannot be expressed in a form). No docstring: drf-spectacular would
+    # show it as every operation's description.
+
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+
+INCIDENT_ID = OpenApiParameter(
+    "incident_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The incident's id (its #number)."
+)
+
+
+def get_incident(request: Request, incident_id: int) -> Incident:
+    """The incident the URL names, as the signed-in user may see it; 404 naming the id if not."""
+    try:
+        return incident_get_for_user(user=request.user, pk=incident_id)
+    except Incident.DoesNotExist:
+        raise NotFound(f"Incident #{incident_id} does not exist.") from None
+
+
+def validated(serializer_class: type, request: Request, **context: Any) -> dict[str, Any]:
+    """Parse and validate the body; a malformed body or a bad field raises the matching 4xx."""
+    serializer = serializer_class(data=request.data, context={"request": request, **context})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
