@@ -36,7 +36,6 @@ run: install
 
 test: install-test
 	rm -rf "$(TEST_DATA_DIR)" && mkdir -p "$(TEST_DATA_DIR)"
-	OPSPORTAL_DATA_DIR="$(TEST_DATA_DIR)" $(BIN)/python manage.py collectstatic --noinput -v0
 	OPSPORTAL_DATA_DIR="$(TEST_DATA_DIR)" $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install-test

@@ -11,6 +11,14 @@ from incidents.models import Severity
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
+# Parallel test workers share one Redis: each gets its own cache keys and Celery queue.
+TEST_RUN_ID = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
+# Tests serve static files from the source folders; no collectstatic manifest needed.
+settings.STORAGES = {**settings.STORAGES,
+                     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+if "KEY_PREFIX" in settings.CACHES["default"]:
+    settings.CACHES["default"]["KEY_PREFIX"] = TEST_RUN_ID
+
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
