@@ -10,9 +10,11 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("integrations/", include("incidents.integrations.alertmanager.urls")),
     path("api/v1/", include("incidents.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("hooks/", include("incidents.integrations.alertmanager.webhook_urls")),
     path("health", health.health, name="health"),
     path("metrics", health.metrics_view, name="metrics"),
 ]
