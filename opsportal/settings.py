@@ -141,6 +141,25 @@ CELERY_BEAT_SCHEDULE = {
 # A worker or scheduler whose heartbeat is older than this is reported as stale by /health.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=60)
 
+# --- Alertmanager webhook ingestion ---------------------------------------------------------
+# A bigger body gets 413 (lower max_alerts in the receiver config); 10,000 alerts fit in 10 MB.
+ALERTMANAGER_MAX_BODY_BYTES = env.int("ALERTMANAGER_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+ALERTMANAGER_MAX_ALERTS = env.int("ALERTMANAGER_MAX_ALERTS", default=20_000)
+# Raw webhook bodies are kept this long (and at most this many) for debugging.
+ALERTMANAGER_DELIVERY_RETENTION = timedelta(days=env.float("ALERTMANAGER_DELIVERY_RETENTION_DAYS", default=7))
+ALERTMANAGER_DELIVERY_MAX_ROWS = env.int("ALERTMANAGER_DELIVERY_MAX_ROWS", default=100_000)
+ALERTMANAGER_SWEEP_SECONDS = env.float("ALERTMANAGER_SWEEP_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE["alertmanager-inactivity-sweep"] = {
+    "task": "incidents.integrations.alertmanager.tasks.alertmanager_inactivity_sweep",
+    "schedule": timedelta(seconds=ALERTMANAGER_SWEEP_SECONDS),
+    "options": {"expires": ALERTMANAGER_SWEEP_SECONDS * 2},
+}
+CELERY_BEAT_SCHEDULE["alertmanager-prune-deliveries"] = {
+    "task": "incidents.integrations.alertmanager.tasks.alertmanager_prune_deliveries",
+    "schedule": timedelta(hours=1),
+    "options": {"expires": 3600},
+}
+
 if REDIS_URL:
     CACHES = {
         "default": {
