@@ -1,0 +1,99 @@
+/* Opsportal browser behaviour: live SLA countdowns and visible htmx errors. No framework.
+ *
+ * Countdowns: every element with data-deadline (UTC ISO time) is rewritten once a second from the
+ * browser's clock, so no request is needed for the ticking. The scan runs every second over the
+ * whole document, so rows that htmx swaps in keep ticking without extra wiring.
+ */
+(function () {
+  "use strict";
+
+  function pad(n) {
+    return n < 10 ? "0" + n : String(n);
+  }
+
+  /* Same shape as the server's first frame (incident_ui.compact): two units, largest first. */
+  function compact(ms) {
+    var total = Math.floor(Math.abs(ms) / 1000);
+    var days = Math.floor(total / 86400);
+    var hours = Math.floor((total % 86400) / 3600);
+    var minutes = Math.floor((total % 3600) / 60);
+    var seconds = total % 60;
+    if (days) return days + "d " + hours + "h";
+    if (hours) return hours + "h " + pad(minutes) + "m";
+    if (minutes) return minutes + "m " + pad(seconds) + "s";
+    return seconds + "s";
+  }
+
+  function tick() {
+    var now = Date.now();
+    var nodes = document.querySelectorAll("[data-deadline]");
+    for (var i = 0; i < nodes.length; i++) {
+      var el = nodes[i];
+      var deadline = Date.parse(el.getAttribute("data-deadline"));
+      if (isNaN(deadline)) continue;
+      var left = deadline - now;
+      var text = left >= 0 ? compact(left) : "-" + compact(left);
+      if (el.textContent !== text) el.textContent = text;
+      var start = Date.parse(el.getAttribute("data-start") || "");
+      var windowMs = isNaN(start) ? 0 : deadline - start;
+      // A breach the server recorded stays red even if the clock was reset (severity change).
+      var breached = left < 0 || el.hasAttribute("data-breached");
+      // Amber in the last fifth of the window: time to look, not yet late.
+      var soon = !breached && windowMs > 0 && left < windowMs * 0.2;
+      el.classList.toggle("is-breached", breached);
+      el.classList.toggle("is-soon", soon);
+    }
+  }
+
+  function showToast(text) {
+    var toast = document.getElementById("toast");
+    if (!toast) return;
+    toast.textContent = text;
+    toast.hidden = false;
+    clearTimeout(showToast.timer);
+    showToast.timer = setTimeout(function () { toast.hidden = true; }, 6000);
+  }
+
+  function fadeMessages() {
+    var nodes = document.querySelectorAll(".msg-success:not(.is-fading), .msg-info:not(.is-fading)");
+    Array.prototype.forEach.call(nodes, function (el) {
+      setTimeout(function () {
+        el.classList.add("is-fading");
+        setTimeout(function () { el.remove(); }, 700);
+      }, 5000);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    fadeMessages();
+    setInterval(tick, 1000);
+  });
+
+  document.addEventListener("htmx:afterSwap", function () {
+    tick();
+    fadeMessages();
+  });
+  document.addEventListener("htmx:oobAfterSwap", fadeMessages);
+
+  // Answers htmx does not swap (404, 5xx, network): say so instead of failing silently.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    var verb = (event.detail.requestConfig && event.detail.requestConfig.verb) || "get";
+    if (verb === "get" && status >= 500) {
+      return showToast("Refresh failed (" + status + "); showing the last data we got.");
+    }
+    showToast(status === 404 ? "Not found: it may have been deleted." :
+      "The server answered " + status + ". Nothing was changed; try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showToast("Cannot reach Opsportal. Check your connection; the page keeps its last data.");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) {
+      var toast = document.getElementById("toast");
+      if (toast && !toast.hidden && toast.textContent.indexOf("Cannot reach") === 0) toast.hidden = true;
+    }
+  });
+})();
