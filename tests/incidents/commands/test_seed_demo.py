@@ -1,0 +1,30 @@
+"""`make run`'s demo data: loaded once, login printed every time."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from incidents.models import Incident, Status
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_loads_demo_data_once_and_prints_a_working_login(settings, tmp_path, severities):  # type: ignore[no-untyped-def]
+    settings.DATA_DIR = tmp_path
+    first, second = io.StringIO(), io.StringIO()
+    call_command("seed_demo", stdout=first)
+    count = Incident.objects.count()
+    call_command("seed_demo", stdout=second)
+
+    assert count == 5 and Incident.objects.count() == count
+    statuses = set(Incident.objects.values_list("status", flat=True))
+    assert {Status.TRIGGERED, Status.ACKNOWLEDGED, Status.RESOLVED, Status.CLOSED} <= statuses
+    login = [line for line in second.getvalue().splitlines() if "Login:" in line][0]
+    user, password = login.split("Login:")[1].split(" / ")
+    assert user.strip() == "admin"
+    assert authenticate(username="admin", password=password.strip()) is not None
+    assert "Demo data loaded" not in second.getvalue()
