@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from incidents.models import Incident
@@ -48,7 +48,8 @@ class MaintenanceOverview:
 
 def maintenance_overview_for_user(*, user: AnyUser, now: datetime | None = None, past_limit: int = 20) -> MaintenanceOverview:
     now = now or timezone.now()
-    qs = MaintenanceWindow.objects.select_related("integration", "created_by")
+    # held_back: alerts the window kept from opening incidents.
+    qs = MaintenanceWindow.objects.select_related("integration", "created_by").annotate(held_back=Count("alerts"))
     return MaintenanceOverview(
         active=list(qs.filter(starts_at__lte=now, ends_at__gt=now).order_by("ends_at")),
         upcoming=list(qs.filter(starts_at__gt=now).order_by("starts_at")),
@@ -74,6 +75,12 @@ def maintenance_get_for_user(*, user: AnyUser, pk: int) -> MaintenanceWindow:
 def alert_list_for_incident(*, user: AnyUser, incident: Incident) -> list[Alert]:
     """Firing alerts first, then by start time."""
     return list(incident.alerts.select_related("integration").order_by("-status", "starts_at", "pk"))
+
+
+def alert_integration_for_incident(*, user: AnyUser, incident: Incident) -> Integration | None:
+    """The integration that delivered the incident's alerts (None for incidents without alerts)."""
+    alert = incident.alerts.select_related("integration").order_by("pk").first()
+    return alert.integration if alert else None
 
 
 def latest_delivery_for_incident(*, user: AnyUser, incident: Incident) -> WebhookDelivery | None:
