@@ -58,12 +58,14 @@ class RunningAlertmanager:
 
 
 @contextmanager
-def run_alertmanager(workdir: Path, config: str = NULL_CONFIG) -> Iterator[RunningAlertmanager]:
+def run_alertmanager(
+    workdir: Path, config: str = NULL_CONFIG, *, port: int | None = None
+) -> Iterator[RunningAlertmanager]:
     """Start Alertmanager with ``config``, wait until /-/ready answers, stop it afterwards."""
     require_binary()
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "alertmanager.yml").write_text(config)
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / "alertmanager.log"
     with log.open("wb") as out:
