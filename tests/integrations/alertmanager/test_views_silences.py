@@ -1,0 +1,169 @@
+"""The silences panel on the incident page (htmx), against the real Alertmanager where it matters;
+and the receiver snippet, checked by Alertmanager's own amtool."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.integrations.alertmanager.client import AlertmanagerClient
+from incidents.integrations.alertmanager.models import Alert, AlertStatus, Silence
+from incidents.integrations.alertmanager.tokens import integration_create
+from incidents.lifecycle import incident_open
+from incidents.models import EventKind, Incident, Severity, Source
+
+from .am_process import RunningAlertmanager, free_port, require_binary, run_alertmanager
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def responder_client(responder) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(responder)
+    return client
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with run_alertmanager(tmp_path / "am") as am:
+        yield am
+
+
+def incident_with_alerts(p1: Severity, *, alertmanager_url: str) -> Incident:
+    integration, _ = integration_create(name="prod-am", alertmanager_url=alertmanager_url)
+    incident = incident_open(title="5xx rate above 5%", severity=p1, source=Source.ALERTMANAGER)
+    now = timezone.now()
+    for i, instance in enumerate(("web-1:8080", "web-2:8080")):
+        Alert.objects.create(
+            integration=integration, incident=incident, fingerprint=f"f7ca8b2ae37f4b5{i}", status=AlertStatus.FIRING,
+            labels={"alertname": "HighErrorRate", "service": "checkout", "instance": instance},
+            starts_at=now, first_seen_at=now, last_seen_at=now,
+        )
+    return incident
+
+
+@pytest.mark.alertmanager
+def test_it_creates_and_expires_a_silence_from_the_incident_page(
+    alertmanager: RunningAlertmanager, responder_client: Client, p1: Severity
+) -> None:
+    incident = incident_with_alerts(p1, alertmanager_url=alertmanager.url)
+
+    created = responder_client.post(reverse("alertmanager:silence-create", args=[incident.pk]),
+                                    {"duration": "4h", "comment": "fix is deploying"}, **HTMX)
+
+    assert created.status_code == 200
+    panel = created.content.decode()
+    assert panel.lstrip().startswith('<section id="silences"')  # the panel alone, for htmx to swap
+    assert "am-state-active" in panel and "fix is deploying" in panel
+    assert "alertname=HighErrorRate, service=checkout" in panel
+    silence = Silence.objects.get(incident=incident)
+    api = AlertmanagerClient(alertmanager.url)
+    assert api.get_silence(silence.silence_id)["status"]["state"] == "active"
+
+    expired = responder_client.post(reverse("alertmanager:silence-expire", args=[silence.pk]), **HTMX)
+
+    assert expired.status_code == 200
+    assert "am-state-expired" in expired.content.decode()
+    assert api.get_silence(silence.silence_id)["status"]["state"] == "expired"
+    assert incident.events.filter(kind=EventKind.SILENCE).count() == 2
+
+
+@pytest.mark.alertmanager
+def test_it_shows_a_silence_expired_in_alertmanager_after_a_refresh(
+    alertmanager: RunningAlertmanager, responder_client: Client, p1: Severity
+) -> None:
+    incident = incident_with_alerts(p1, alertmanager_url=alertmanager.url)
+    responder_client.post(reverse("alertmanager:silence-create", args=[incident.pk]),
+                          {"duration": "1h", "comment": "noisy"}, **HTMX)
+    silence = Silence.objects.get(incident=incident)
+    AlertmanagerClient(alertmanager.url).expire_silence(silence.silence_id)
+
+    response = responder_client.post(reverse("alertmanager:silence-refresh", args=[incident.pk]), **HTMX)
+
+    assert "am-state-expired" in response.content.decode()
+    assert Silence.objects.get(pk=silence.pk).state == Silence.State.EXPIRED
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"duration": "1h", "comment": ""}, "A comment is required"),
+    ({"duration": "custom", "custom_duration": "", "comment": "x"}, "Type a duration such as 90m or 2d."),
+    ({"duration": "custom", "custom_duration": "soon", "comment": "x"}, "“soon” is not a duration"),
+    ({"duration": "1y", "comment": "x"}, "Select a valid choice."),
+])
+def test_it_shows_silence_form_errors_inline(
+    responder_client: Client, p1: Severity, data: dict[str, str], message: str
+) -> None:
+    incident = incident_with_alerts(p1, alertmanager_url="http://127.0.0.1:9")
+
+    response = responder_client.post(reverse("alertmanager:silence-create", args=[incident.pk]), data, **HTMX)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Silence.objects.exists()
+
+
+def test_it_says_inline_that_alertmanager_is_unreachable(responder_client: Client, p1: Severity) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    incident = incident_with_alerts(p1, alertmanager_url=url)
+
+    response = responder_client.post(reverse("alertmanager:silence-create", args=[incident.pk]),
+                                     {"duration": "1h", "comment": "noisy"}, **HTMX)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Alertmanager is unreachable" in page and "connection refused" in page
+    assert 'value="noisy"' in page  # what the user typed is kept
+
+
+def test_it_redirects_a_plain_form_post_back_to_the_incident_with_the_error(
+    responder_client: Client, p1: Severity
+) -> None:
+    incident = incident_with_alerts(p1, alertmanager_url=f"http://127.0.0.1:{free_port()}")
+
+    response = responder_client.post(reverse("alertmanager:silence-create", args=[incident.pk]),
+                                     {"duration": "1h", "comment": "noisy"}, follow=True)
+
+    assert response.redirect_chain[-1][0].startswith(reverse("incidents:detail", args=[incident.pk]))
+    assert "Alertmanager is unreachable" in response.content.decode()
+
+
+def test_it_explains_where_to_set_the_alertmanager_url(responder_client: Client, p1: Severity) -> None:
+    incident = incident_with_alerts(p1, alertmanager_url="")
+
+    page = responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+
+    assert "Silences need the Alertmanager API URL of integration “prod-am”" in page
+    assert reverse("alertmanager:silence-create", args=[incident.pk]) not in page
+
+
+def test_it_offers_the_silence_form_on_the_incident_page(responder_client: Client, p1: Severity) -> None:
+    incident = incident_with_alerts(p1, alertmanager_url="http://alertmanager.example:9093")
+
+    page = responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+
+    assert f'hx-post="{reverse("alertmanager:silence-create", args=[incident.pk])}"' in page
+    assert '<option value="4h">4 hours</option>' in page
+
+
+@pytest.mark.alertmanager
+def test_it_hands_out_a_receiver_snippet_that_amtool_accepts(tmp_path: Path, p1: Severity) -> None:
+    require_binary()
+    from incidents.integrations.alertmanager.views import receiver_name, receiver_snippet
+
+    integration, token = integration_create(name="Prod AM (eu-west)")
+    config = f"route:\n  receiver: {receiver_name(integration)}\n" + receiver_snippet(integration, token)
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(config)
+
+    result = subprocess.run(["/usr/bin/amtool", "check-config", str(path)], capture_output=True, text=True,
+                            timeout=30)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
