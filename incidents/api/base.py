@@ -6,7 +6,7 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -16,12 +16,43 @@ from incidents.models import Incident
 from incidents.selectors import incident_get_for_user
 
 
+def _storable(value: Any, where: str = "body") -> None:
+    """Raise ParseError for text no database column can hold: NUL characters (PostgreSQL refuses
+    them in text and jsonb) and lone UTF-16 surrogates (not encodable as UTF-8)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ParseError(f"JSON parse error - {where} contains a NUL character (\\u0000).")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ParseError(f"JSON parse error - {where} contains an unpaired surrogate escape.") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key, f"a key in {where}")
+            _storable(item, f"{where}.{key}" if where != "body" else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _storable(item, f"{where}[{index}]")
+
+
+class StorableJSONParser(JSONParser):
+    """JSON whose strings a database can store; anything else is a 400 naming where it is."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+            _storable(data)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None
+        return data
+
+
 class JsonApiView(APIView):
     # Bodies are JSON only: a form-encoded or text body gets 415 rather than being half-read
     # (labels, for one, cannot be expressed in a form). No docstring: drf-spectacular would
     # show it as every operation's description.
 
-    parser_classes = [JSONParser]
+    parser_classes = [StorableJSONParser]
     renderer_classes = [JSONRenderer]
 
 

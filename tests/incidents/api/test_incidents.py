@@ -218,6 +218,25 @@ def test_it_rejects_malformed_json(api, p1) -> None:
     assert not Incident.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ('{"title": "a\\u0000b", "severity": "P1"}', "title contains a NUL character"),
+        ('{"title": "ok", "severity": "P1", "labels": {"team": "\\u0000"}}', "labels.team contains a NUL character"),
+        ('{"title": "ok", "severity": "P1", "labels": {"k\\u0000": "v"}}', "a key in labels contains a NUL"),
+        ('{"title": "\\ud800", "severity": "P1"}', "title contains an unpaired surrogate"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_it_rejects_json_text_no_database_can_store(api, p1, body, says) -> None:
+    response = api.post(URL, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+    assert says in response.json()["error"]["message"]
+    assert not Incident.objects.exists()
+
+
 def test_it_rejects_a_json_body_that_is_not_an_object(api, p1) -> None:
     response = api.post(URL, ["Payments down", "P1"], format="json")
 
