@@ -269,6 +269,7 @@ def test_it_shows_active_and_next_day_windows_on_the_dashboard(responder_client:
     assert "service=checkout" in page
     assert timezone.localtime(now + timedelta(hours=4)).strftime("%H:%M") in page  # the drill's end
     assert "Next week" not in page
+    assert f'href="{reverse("alertmanager:list")}"' in page  # the Integrations link in the top bar
 
 
 # --- incident page -----------------------------------------------------------------------------------
