@@ -29,7 +29,7 @@ from incidents.models import Incident
 from incidents.selectors import incident_get_for_user
 from opsportal.lib.exceptions import ApplicationError
 
-from . import maintenance, selectors, silences, tokens
+from . import integration_settings, maintenance, selectors, silences, tokens
 from .forms import IntegrationForm, MaintenanceWindowForm, SilenceForm
 from .models import DEFAULT_SEVERITY_MAPPING, Integration, MaintenanceWindow, Silence
 
@@ -148,10 +148,52 @@ def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "snippet": receiver_snippet(integration, token),
         "severity_mapping": integration.severity_mapping or DEFAULT_SEVERITY_MAPPING,
         "deliveries": selectors.delivery_list_for_integration(user=request.user, integration=integration),
+        "edit_url": reverse("alertmanager:integration-edit", args=[pk]),
+        "toggle_url": reverse("alertmanager:integration-toggle", args=[pk]),
     })
     if token:
         response["Cache-Control"] = "no-store"  # the token must not outlive this page in any cache
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def integration_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    integration = _get_integration(request, pk)
+    form = IntegrationForm(request.POST or None, initial=IntegrationForm.initial_for(integration))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                integration_settings.integration_update(
+                    integration=integration, name=form.cleaned_data["name"], **_integration_fields(form.cleaned_data)
+                )
+            except ApplicationError as exc:
+                _apply_error(form, exc)
+            else:
+                messages.success(request, "Settings saved. The next webhook uses them.")
+                return redirect("alertmanager:integration-detail", pk=pk)
+        status = 400
+    return render(request, "alertmanager/integration_form.html", {
+        "nav": "integrations", "form": form, "integration": integration,
+    }, status=status)
+
+
+@require_POST
+@staff_required
+def integration_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enable or disable webhook intake (``enabled=1`` / ``enabled=0``)."""
+    integration = _get_integration(request, pk)
+    wanted = request.POST.get("enabled")
+    if wanted not in ("0", "1"):
+        messages.error(request, "Say enabled=1 or enabled=0.")
+        return redirect("alertmanager:integration-detail", pk=pk)
+    integration = integration_settings.integration_set_enabled(integration=integration, enabled=wanted == "1")
+    if integration.enabled:
+        messages.success(request, f"“{integration.name}” is enabled: webhooks are accepted again.")
+    else:
+        messages.warning(request, f"“{integration.name}” is disabled: its webhooks now get 403 and are not stored.")
+    return redirect("alertmanager:integration-detail", pk=pk)
 
 
 @require_POST

@@ -180,6 +180,65 @@ def test_it_shows_recent_deliveries_with_their_incident(responder_client: Client
     assert response.context["token"] is None
 
 
+def test_it_edits_an_integrations_settings(staff_client: Client) -> None:
+    integration, token = integration_create(name="prod-am")
+    form = staff_client.get(reverse("alertmanager:integration-edit", args=[integration.pk]))
+    assert form.status_code == 200 and 'value="prod-am"' in form.content.decode()
+
+    response = staff_client.post(reverse("alertmanager:integration-edit", args=[integration.pk]), create_form(
+        name="prod-eu", grouping="labels", group_by_labels="alertname, cluster", inactivity_timeout="2h",
+        auto_resolve="", alertmanager_url="http://10.0.0.5:9093",
+    ))
+
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.name == "prod-eu"
+    assert integration.group_by_labels == ["alertname", "cluster"]
+    assert integration.inactivity_timeout == timedelta(hours=2)
+    assert integration.auto_resolve is False
+    assert integration.alertmanager_url == "http://10.0.0.5:9093"
+    assert integration_for_token(token) == integration  # editing never touches the token
+
+
+def test_it_shows_edit_errors_inline(staff_client: Client) -> None:
+    integration_create(name="taken")
+    integration, _ = integration_create(name="prod-am")
+
+    response = staff_client.post(reverse("alertmanager:integration-edit", args=[integration.pk]),
+                                 create_form(name="taken"))
+
+    assert response.status_code == 400
+    assert "already exists" in response.content.decode()
+    integration.refresh_from_db()
+    assert integration.name == "prod-am"
+
+
+def test_it_disables_an_integration_so_its_webhooks_are_refused(staff_client: Client, client: Client) -> None:
+    integration, token = integration_create(name="prod-am")
+
+    page = staff_client.post(reverse("alertmanager:integration-toggle", args=[integration.pk]), {"enabled": "0"},
+                             follow=True).content.decode()
+
+    assert 'data-testid="disabled"' in page and "webhooks now get 403" in page
+    webhook = client.post("/hooks/alertmanager", data="{}", content_type="application/json",
+                          HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert webhook.status_code == 403
+
+    staff_client.post(reverse("alertmanager:integration-toggle", args=[integration.pk]), {"enabled": "1"})
+    integration.refresh_from_db()
+    assert integration.enabled
+
+
+def test_it_refuses_editing_and_disabling_by_responders(responder_client: Client) -> None:
+    integration, _ = integration_create(name="prod-am")
+
+    assert responder_client.get(reverse("alertmanager:integration-edit", args=[integration.pk])).status_code == 403
+    assert responder_client.post(reverse("alertmanager:integration-toggle", args=[integration.pk]),
+                                 {"enabled": "0"}).status_code == 403
+    integration.refresh_from_db()
+    assert integration.enabled
+
+
 def test_it_answers_404_for_an_unknown_integration(responder_client: Client) -> None:
     assert responder_client.get(reverse("alertmanager:integration-detail", args=[999])).status_code == 404
 
