@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
@@ -29,7 +29,7 @@ from incidents import lifecycle
 from incidents.models import LABELS_MAX_BYTES, OPEN_STATUSES, EventKind, Incident, Source, Status
 from opsportal.lib.exceptions import ConflictError
 
-from . import grouping, metrics
+from . import bulk, grouping, metrics
 from .maintenance import maintenance_window_matching, maintenance_windows_active
 from .models import AlertStatus, Integration, MaintenanceWindow, WebhookDelivery
 from .models import Alert as AlertRow
@@ -45,9 +45,7 @@ OPENED, REOPENED, RESOLVED, UPDATED, SUPPRESSED, UNCHANGED = (
 # The answer names the most significant thing that happened to any group of the post.
 _SIGNIFICANCE = [OPENED, REOPENED, RESOLVED, UPDATED, SUPPRESSED, UNCHANGED]
 MAX_ATTEMPTS = 5  # get-or-create retries when a concurrent webhook opened the group's incident
-CHUNK = 2_000  # fingerprints / ids per IN (...) list
-BATCH = 1_000  # rows per bulk INSERT / UPDATE
-_CHANGE_FIELDS = ["status", "starts_at", "ends_at", "labels", "annotations", "generator_url"]
+CHUNK = 2_000  # fingerprints per IN (...) list
 EVENT_NAMES_SHOWN = 5
 EVENT_FINGERPRINTS_KEPT = 100
 
@@ -86,6 +84,18 @@ class _Changes:
     @property
     def any(self) -> bool:
         return bool(self.written or self.joined or self.refired or self.resolved)
+
+
+class _Row(NamedTuple):
+    """The stored fields of an alert that a post can change."""
+
+    id: int
+    status: str
+    starts_at: datetime
+    ends_at: datetime | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    generator_url: str
 
 
 class _Context:
@@ -199,7 +209,7 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
     return _GroupOutcome(UPDATED if changes.any else UNCHANGED, incident)
 
 
-def _fires_anew(alert: AlertIn, row: AlertRow | None) -> bool:
+def _fires_anew(alert: AlertIn, row: _Row | None) -> bool:
     """A firing alert the group's last incident has not seen firing in this occurrence (a repeat
     of an alert still firing there is not news, even if someone resolved the incident by hand)."""
     if not alert.firing:
@@ -254,47 +264,48 @@ def _split_held(
     return held, rest
 
 
-def _rows(incident: Incident | None, fingerprints: list[str]) -> dict[str, AlertRow]:
+def _rows(incident: Incident | None, fingerprints: list[str]) -> dict[str, _Row]:
+    """The incident's stored alerts for these fingerprints, as light tuples (no model instances:
+    a 10,000-alert repeat must stay cheap). Many fingerprints: read all of the incident's rows in
+    one query rather than a huge IN list."""
     if incident is None or not fingerprints:
         return {}
-    rows: dict[str, AlertRow] = {}
-    for chunk in _chunks(fingerprints, CHUNK):
-        for row in AlertRow.objects.filter(incident=incident, fingerprint__in=chunk):
-            rows[row.fingerprint] = row
-    return rows
+    rows = AlertRow.objects.filter(incident=incident)
+    if len(fingerprints) <= CHUNK:
+        rows = rows.filter(fingerprint__in=fingerprints)
+    return {r[0]: _Row(*r[1:]) for r in rows.values_list("fingerprint", *_Row._fields)}
 
 
 def _apply(
-    ctx: _Context, incident: Incident, existing: dict[str, AlertRow], alerts: list[AlertIn], *, allow_new: bool
+    ctx: _Context, incident: Incident, existing: dict[str, _Row], alerts: list[AlertIn], *, allow_new: bool
 ) -> _Changes:
     """Upsert ``alerts`` on ``incident`` with a bounded number of queries: one bulk INSERT for new
     fingerprints, one UPDATE bumping last_seen/times_received for known ones, and one bulk UPDATE
     for the rows whose content changed (none, for a repeat)."""
     changes = _Changes()
-    new_rows: list[AlertRow] = []
-    changed_rows: list[AlertRow] = []
+    new_rows: list[dict[str, Any]] = []
+    changed_rows: list[dict[str, Any]] = []
     seen_ids: list[int] = []
     for alert in alerts:
         row = existing.get(alert.fingerprint)
         if row is None:
             if not allow_new:
                 continue
-            new_rows.append(_new_row(ctx, alert, incident=incident))
+            new_rows.append(_new_row(ctx, alert, incident_id=incident.pk))
             (changes.joined if alert.firing else changes.resolved).append(alert)
             continue
-        seen_ids.append(row.pk)
+        seen_ids.append(row.id)
         if row.status == AlertStatus.FIRING and not alert.firing:
             changes.resolved.append(alert)
         elif row.status == AlertStatus.RESOLVED and alert.firing:
             changes.refired.append(alert)
-        if _update_row(row, alert):
-            changed_rows.append(row)
-    if new_rows:
-        AlertRow.objects.bulk_create(new_rows, batch_size=BATCH)
-    for chunk in _chunks(seen_ids, CHUNK):
+        update = _changed_fields(row, alert)
+        if update is not None:
+            changed_rows.append(update)
+    bulk.insert_records(AlertRow, new_rows)
+    for chunk in bulk.id_chunks(seen_ids):
         AlertRow.objects.filter(pk__in=chunk).update(last_seen_at=ctx.now, times_received=F("times_received") + 1)
-    if changed_rows:
-        AlertRow.objects.bulk_update(changed_rows, _CHANGE_FIELDS, batch_size=BATCH)
+    bulk.update_records(AlertRow, changed_rows)
     changes.written = len(new_rows) + len(changed_rows)
     return changes
 
@@ -302,67 +313,61 @@ def _apply(
 def _store_held(ctx: _Context, held: list[tuple[AlertIn, MaintenanceWindow]]) -> None:
     """Alerts held back by maintenance: one incident-less row per fingerprint and integration."""
     fingerprints = [a.fingerprint for a, _ in held]
-    rows: dict[str, AlertRow] = {}
+    rows: dict[str, tuple[int, int]] = {}
     for chunk in _chunks(fingerprints, CHUNK):
-        for row in AlertRow.objects.filter(
+        for fingerprint, pk, times in AlertRow.objects.filter(
             integration=ctx.integration, incident__isnull=True, fingerprint__in=chunk
-        ):
-            rows[row.fingerprint] = row
+        ).values_list("fingerprint", "id", "times_received"):
+            rows[fingerprint] = (pk, times)
     new_rows, changed = [], []
     for alert, window in held:
-        row = rows.get(alert.fingerprint)
-        if row is None:
-            new_rows.append(_new_row(ctx, alert, incident=None, window=window))
+        if alert.fingerprint not in rows:
+            new_rows.append(_new_row(ctx, alert, incident_id=None, window_id=window.pk))
             continue
-        _update_row(row, alert)
-        row.maintenance_window = window
-        row.last_seen_at = ctx.now
-        row.times_received += 1
-        changed.append(row)
+        pk, times = rows[alert.fingerprint]
+        record = _new_row(ctx, alert, incident_id=None, window_id=window.pk)
+        del record["integration_id"], record["incident_id"], record["fingerprint"], record["first_seen_at"]
+        changed.append({"id": pk, **record, "times_received": times + 1})
     # Two posts racing to hold the same new alert: the second insert is skipped, not an error.
-    AlertRow.objects.bulk_create(new_rows, batch_size=BATCH, ignore_conflicts=True)
-    if changed:
-        AlertRow.objects.bulk_update(
-            changed, [*_CHANGE_FIELDS, "maintenance_window", "last_seen_at", "times_received"], batch_size=BATCH
-        )
+    bulk.insert_records(AlertRow, new_rows, ignore_conflicts=True)
+    bulk.update_records(AlertRow, changed)
 
 
 def _new_row(
-    ctx: _Context, alert: AlertIn, *, incident: Incident | None, window: MaintenanceWindow | None = None
-) -> AlertRow:
-    return AlertRow(
-        integration=ctx.integration,
-        incident=incident,
-        maintenance_window=window,
-        fingerprint=alert.fingerprint,
-        status=alert.status,
-        labels=alert.labels,
-        annotations=alert.annotations,
-        starts_at=alert.starts_at or ctx.now,
-        ends_at=alert.ends_at,
-        generator_url=alert.generator_url,
-        first_seen_at=ctx.now,
-        last_seen_at=ctx.now,
-        times_received=1,
-    )
-
-
-def _update_row(row: AlertRow, alert: AlertIn) -> bool:
-    """Copy what Alertmanager says now onto the row; True if anything but the seen-times changed."""
-    wanted = {
+    ctx: _Context, alert: AlertIn, *, incident_id: int | None, window_id: int | None = None
+) -> dict[str, Any]:
+    return {
+        "integration_id": ctx.integration.pk,
+        "incident_id": incident_id,
+        "maintenance_window_id": window_id,
+        "fingerprint": alert.fingerprint,
         "status": alert.status,
-        "starts_at": alert.starts_at or row.starts_at,
-        "ends_at": alert.ends_at,
         "labels": alert.labels,
         "annotations": alert.annotations,
+        "starts_at": alert.starts_at or ctx.now,
+        "ends_at": alert.ends_at,
         "generator_url": alert.generator_url,
+        "first_seen_at": ctx.now,
+        "last_seen_at": ctx.now,
+        "times_received": 1,
     }
-    changed = False
-    for name, value in wanted.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    return changed
+
+
+def _changed_fields(row: _Row, alert: AlertIn) -> dict[str, Any] | None:
+    """What Alertmanager says now, as an update record for ``row``; None if nothing but the
+    seen-times changed (a repeat)."""
+    wanted = _Row(
+        id=row.id,
+        status=alert.status,
+        starts_at=alert.starts_at or row.starts_at,
+        ends_at=alert.ends_at,
+        labels=alert.labels,
+        annotations=alert.annotations,
+        generator_url=alert.generator_url,
+    )
+    if wanted == row:
+        return None
+    return wanted._asdict()
 
 
 def _any_firing(incident: Incident) -> bool:

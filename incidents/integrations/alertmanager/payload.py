@@ -27,6 +27,9 @@ _TIMESTAMP = re.compile(
 )
 
 
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
 class PayloadError(ApplicationError):
     """The body is not a webhook payload we can store. ``field`` names the offending value."""
 
@@ -82,19 +85,25 @@ class Payload:
 
 
 def loads(body: bytes) -> Any:
-    """Decode a JSON body strictly: UTF-8 only, no NaN/Infinity (PostgreSQL's jsonb refuses them)."""
+    """Decode a JSON body strictly: UTF-8 only, no NaN/Infinity, no NUL characters or unpaired
+    surrogates in any string (PostgreSQL refuses all of them)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PayloadError("", f"Body is not UTF-8 text (byte {exc.start}).") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except PayloadError:
         raise
     except RecursionError:
         raise PayloadError("", "Body is nested too deeply to be a webhook payload.") from None
     except ValueError as exc:
         raise PayloadError("", f"Body is not valid JSON: {exc}.") from None
+    # In valid JSON text a NUL or a lone surrogate can only come from a \u escape; without one the
+    # decoded strings are storable and the walk over every value can be skipped.
+    if _SUSPECT_ESCAPE.search(text):
+        _check_strings(data)
+    return data
 
 
 def _reject_constant(name: str) -> Any:
@@ -108,16 +117,18 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def parse_payload(data: Any, *, max_alerts: int | None = None) -> Payload:
+def parse_payload(data: Any, *, max_alerts: int | None = None, strings_checked: bool = False) -> Payload:
     """Check ``data`` (the decoded JSON) and return it as a ``Payload``; raise ``PayloadError``.
 
     Required: version "4", status, groupKey, alerts[] and, per alert, status, labels and startsAt.
     Everything else has Alertmanager's empty default. ``max_alerts`` makes a larger list a
-    ``PayloadTooLarge`` (413) instead of a slow request.
+    ``PayloadTooLarge`` (413) instead of a slow request. ``strings_checked``: ``data`` came from
+    ``loads``, which already refused text PostgreSQL cannot store.
     """
     if not isinstance(data, dict):
         raise PayloadError("", f"Body must be a JSON object, not {_kind(data)}.")
-    _check_strings(data)
+    if not strings_checked:
+        _check_strings(data)
     version = _required(data, "version")
     if version != SUPPORTED_VERSION:
         raise PayloadError(

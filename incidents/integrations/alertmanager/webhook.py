@@ -61,7 +61,9 @@ def alertmanager_webhook(request: HttpRequest) -> JsonResponse:
         try:
             data = loads(body)
             payload = parse_payload(
-                data, max_alerts=int(getattr(settings, "ALERTMANAGER_MAX_ALERTS", DEFAULT_MAX_ALERTS))
+                data,
+                max_alerts=int(getattr(settings, "ALERTMANAGER_MAX_ALERTS", DEFAULT_MAX_ALERTS)),
+                strings_checked=True,
             )
         except PayloadTooLarge as exc:
             return _refuse(name, metrics.TOO_LARGE, 413, exc.code, exc.message)

@@ -1,0 +1,108 @@
+"""Bulk INSERT and UPDATE of plain row records in one statement each, however many rows.
+
+Django's ``bulk_create`` binds every value as its own parameter (10,000 alerts x 13 columns =
+130,000 parameters, seconds of psycopg's client-side binding) and ``bulk_update`` builds one
+``CASE WHEN id=...`` per row and column, which PostgreSQL evaluates row by row. On PostgreSQL we
+send all rows as a single JSON parameter and let ``jsonb_to_recordset`` unpack them; elsewhere
+(SQLite, the embedded default) Django's own bulk methods are fast enough.
+
+Records are dicts keyed by field attname (``incident_id``, not ``incident``), so no model
+instances are built for rows that are only written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, models
+
+BATCH = 1_000  # rows per statement for Django's own bulk methods
+IDS_PER_STATEMENT = 10_000  # stays under SQLite's 32,766 parameters
+
+
+def insert_records(
+    model: type[models.Model], records: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False
+) -> None:
+    """INSERT one row per record (primary keys are not read back). A constraint violation raises
+    IntegrityError, or with ``ignore_conflicts`` skips that row."""
+    if not records:
+        return
+    if connection.vendor != "postgresql":
+        objs = [model(**record) for record in records]
+        model._default_manager.bulk_create(objs, batch_size=BATCH, ignore_conflicts=ignore_conflicts)
+        return
+    fields = [model._meta.get_field(name) for name in records[0]]
+    _execute(
+        f"INSERT INTO {_qn(model._meta.db_table)} ({_columns(fields)}) "
+        f"SELECT {_columns(fields)} FROM jsonb_to_recordset(%s::jsonb) AS r({_definitions(fields)})"
+        + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""),
+        fields,
+        records,
+    )
+
+
+def update_records(model: type[models.Model], records: Sequence[dict[str, Any]]) -> None:
+    """UPDATE rows by primary key: each record has ``id`` and the same other fields to set."""
+    if not records:
+        return
+    names = [name for name in records[0] if name != "id"]
+    if connection.vendor != "postgresql":
+        objs = [model(**record) for record in records]
+        model._default_manager.bulk_update(objs, names, batch_size=BATCH)
+        return
+    pk = model._meta.pk
+    fields = [model._meta.get_field(name) for name in names]
+    assignments = ", ".join(f"{_qn(f.column)} = r.{_qn(f.column)}" for f in fields)
+    _execute(
+        f"UPDATE {_qn(model._meta.db_table)} AS t SET {assignments} "
+        f"FROM jsonb_to_recordset(%s::jsonb) AS r({_definitions([pk, *fields])}) "
+        f"WHERE t.{_qn(pk.column)} = r.{_qn(pk.column)}",
+        [pk, *fields],
+        records,
+    )
+
+
+def id_chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i:i + IDS_PER_STATEMENT] for i in range(0, len(ids), IDS_PER_STATEMENT)]
+
+
+def _execute(sql: str, fields: list[Any], records: Sequence[dict[str, Any]]) -> None:
+    names = [(f.attname, f.column, f) for f in fields]
+    times = {f.attname for f in fields if isinstance(f, models.DateTimeField)}
+    iso: dict[datetime, str] = {}  # most rows share first/last seen: format each instant once
+    rows = []
+    for record in records:
+        row = {}
+        for attname, column, field in names:
+            value = record[attname]
+            if value is not None:
+                if attname in times:
+                    value = iso.get(value) or iso.setdefault(value, value.isoformat())
+                elif not isinstance(value, (str, int, float, dict, list)):
+                    value = field.get_prep_value(value)
+            row[column] = value  # JSON fields: nested JSON goes to the jsonb column as is
+        rows.append(row)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(rows, separators=(",", ":"))])
+
+
+def _columns(fields: list[Any]) -> str:
+    return ", ".join(_qn(f.column) for f in fields)
+
+
+def _definitions(fields: list[Any]) -> str:
+    return ", ".join(f"{_qn(f.column)} {_column_type(f)}" for f in fields)
+
+
+def _column_type(field: Any) -> str:
+    if isinstance(field, models.ForeignKey):
+        return str(field.target_field.rel_db_type(connection))
+    kind = field.db_type(connection)
+    return str(kind).split(" CHECK")[0] if kind else "text"
+
+
+def _qn(name: str) -> str:
+    return str(connection.ops.quote_name(name))
