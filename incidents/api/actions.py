@@ -60,9 +60,7 @@ class IncidentAcknowledgeApi(_IncidentActionApi):
     def post(self, request: Request, incident_id: int) -> Response:
         incident = get_incident(request, incident_id)
         validated(self.InputSerializer, request)
-        incident = lifecycle.incident_acknowledge(
-            incident=incident, actor=request.user, source=Source.API
-        )
+        incident = lifecycle.incident_acknowledge(incident=incident, actor=request.user, source=Source.API)
         return self.answer(request, incident)
 
 
@@ -112,7 +110,9 @@ class IncidentReopenApi(_IncidentActionApi):
         incident = get_incident(request, incident_id)
         data = validated(self.InputSerializer, request)
         incident = lifecycle.incident_reopen(
-            incident=incident, actor=request.user, source=Source.API,
+            incident=incident,
+            actor=request.user,
+            source=Source.API,
             reason=data["reason"],
         )
         return self.answer(request, incident)
@@ -125,9 +125,7 @@ class IncidentCloseApi(_IncidentActionApi):
     def post(self, request: Request, incident_id: int) -> Response:
         incident = get_incident(request, incident_id)
         validated(self.InputSerializer, request)
-        incident = lifecycle.incident_close(
-            incident=incident, actor=request.user, source=Source.API
-        )
+        incident = lifecycle.incident_close(incident=incident, actor=request.user, source=Source.API)
         return self.answer(request, incident)
 
 
@@ -143,8 +141,10 @@ class IncidentAssignApi(_IncidentActionApi):
         incident = get_incident(request, incident_id)
         data = validated(self.InputSerializer, request)
         incident = lifecycle.incident_assign_commander(
-            incident=incident, commander=data["commander"],
-            actor=request.user, source=Source.API,
+            incident=incident,
+            commander=data["commander"],
+            actor=request.user,
+            source=Source.API,
         )
         return self.answer(request, incident)
 
@@ -157,15 +157,18 @@ class IncidentSeverityApi(_IncidentActionApi):
             ref_name = "IncidentSeverity"
 
     @_action_schema(
-        "change_severity", "Change severity: the SLA deadlines are recomputed from the opening time",
+        "change_severity",
+        "Change severity: the SLA deadlines are recomputed from the opening time",
         InputSerializer,
     )
     def post(self, request: Request, incident_id: int) -> Response:
         incident = get_incident(request, incident_id)
         data = validated(self.InputSerializer, request)
         incident = lifecycle.incident_change_severity(
-            incident=incident, severity=data["severity"],
-            actor=request.user, source=Source.API,
+            incident=incident,
+            severity=data["severity"],
+            actor=request.user,
+            source=Source.API,
         )
         return self.answer(request, incident)
 

@@ -36,10 +36,16 @@ class IncidentListApi(JsonApiView):
         ),
         parameters=[
             OpenApiParameter(
-                "status", OpenApiTypes.STR, many=True,
-                description=f"open (= triggered, acknowledged, mitigated) or one of: {', '.join(Status.values)}.",
+                "status",
+                OpenApiTypes.STR,
+                many=True,
+                description=(
+                    f"open (= triggered, acknowledged, mitigated) or one of: {', '.join(Status.values)}."
+                ),
             ),
-            OpenApiParameter("severity", OpenApiTypes.STR, many=True, description="Severity names, e.g. P1,P2."),
+            OpenApiParameter(
+                "severity", OpenApiTypes.STR, many=True, description="Severity names, e.g. P1,P2."
+            ),
             OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
             OpenApiParameter("offset", OpenApiTypes.INT, description="Items to skip."),
         ],

@@ -33,16 +33,28 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
 
 # status -> (when it happens, example code, example message)
 _ERRORS: dict[int, tuple[str, str, str]] = {
-    400: ("Bad input: a field failed validation, an unknown name, or a malformed JSON body.",
-          "invalid", 'severity: Unknown severity "P9". Valid severities: P1, P2, P3, P4.'),
+    400: (
+        "Bad input: a field failed validation, an unknown name, or a malformed JSON body.",
+        "invalid",
+        'severity: Unknown severity "P9". Valid severities: P1, P2, P3, P4.',
+    ),
     401: ("Missing or invalid credentials.", "authentication_failed", "Invalid token."),
-    403: ("Signed in by session without a valid CSRF token.", "permission_denied",
-          "CSRF Failed: CSRF token missing."),
+    403: (
+        "Signed in by session without a valid CSRF token.",
+        "permission_denied",
+        "CSRF Failed: CSRF token missing.",
+    ),
     404: ("No such incident.", "not_found", "Incident #42 does not exist."),
-    409: ("The incident's state forbids this action.", "illegal_transition",
-          "Cannot acknowledge incident #42: it is closed."),
-    415: ("The body is not JSON.", "unsupported_media_type",
-          'Unsupported media type "text/plain" in request.'),
+    409: (
+        "The incident's state forbids this action.",
+        "illegal_transition",
+        "Cannot acknowledge incident #42: it is closed.",
+    ),
+    415: (
+        "The body is not JSON.",
+        "unsupported_media_type",
+        'Unsupported media type "text/plain" in request.',
+    ),
 }
 
 

@@ -16,15 +16,32 @@ app_name = "api"
 urlpatterns = [
     path("incidents/", IncidentCollectionApi.as_view(), name="incident-list"),
     path("incidents/<int:incident_id>/", incidents.IncidentDetailApi.as_view(), name="incident-detail"),
-    path("incidents/<int:incident_id>/timeline/", incidents.IncidentTimelineApi.as_view(), name="incident-timeline"),
-    path("incidents/<int:incident_id>/acknowledge/", actions.IncidentAcknowledgeApi.as_view(),
-         name="incident-acknowledge"),
-    path("incidents/<int:incident_id>/mitigate/", actions.IncidentMitigateApi.as_view(), name="incident-mitigate"),
-    path("incidents/<int:incident_id>/resolve/", actions.IncidentResolveApi.as_view(), name="incident-resolve"),
+    path(
+        "incidents/<int:incident_id>/timeline/",
+        incidents.IncidentTimelineApi.as_view(),
+        name="incident-timeline",
+    ),
+    path(
+        "incidents/<int:incident_id>/acknowledge/",
+        actions.IncidentAcknowledgeApi.as_view(),
+        name="incident-acknowledge",
+    ),
+    path(
+        "incidents/<int:incident_id>/mitigate/",
+        actions.IncidentMitigateApi.as_view(),
+        name="incident-mitigate",
+    ),
+    path(
+        "incidents/<int:incident_id>/resolve/", actions.IncidentResolveApi.as_view(), name="incident-resolve"
+    ),
     path("incidents/<int:incident_id>/reopen/", actions.IncidentReopenApi.as_view(), name="incident-reopen"),
     path("incidents/<int:incident_id>/close/", actions.IncidentCloseApi.as_view(), name="incident-close"),
     path("incidents/<int:incident_id>/assign/", actions.IncidentAssignApi.as_view(), name="incident-assign"),
-    path("incidents/<int:incident_id>/severity/", actions.IncidentSeverityApi.as_view(), name="incident-severity"),
+    path(
+        "incidents/<int:incident_id>/severity/",
+        actions.IncidentSeverityApi.as_view(),
+        name="incident-severity",
+    ),
     path("incidents/<int:incident_id>/notes/", actions.IncidentNoteApi.as_view(), name="incident-notes"),
     path("severities/", reference.SeverityListApi.as_view(), name="severity-list"),
     path("services/", reference.ServiceListApi.as_view(), name="service-list"),

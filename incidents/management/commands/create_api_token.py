@@ -27,7 +27,9 @@ class Command(BaseCommand):
         user_model = get_user_model()
         user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
         if user is None:
-            raise CommandError(f'No user named "{username}". Create one with: python manage.py createsuperuser')
+            raise CommandError(
+                f'No user named "{username}". Create one with: python manage.py createsuperuser'
+            )
         if not user.is_active:
             raise CommandError(f'User "{username}" is deactivated; the API would refuse their token.')
         token, created = api_token_issue(user=user, rotate=rotate)

@@ -45,7 +45,13 @@ ACTIONS: list[tuple[str, Callable[[Incident, Any], None], dict[str, Any] | None,
     ("mitigate", _acked, {"note": "Failed over to eu-west-2"}, {"status": "mitigated"}, "mitigated"),
     ("resolve", _acked, {"note": "Rolled back 4.2.1"}, {"status": "resolved"}, "resolved"),
     ("resolve", _nothing, None, {"status": "resolved"}, "resolved"),
-    ("reopen", _resolved, {"reason": "Errors are back"}, {"status": "triggered", "resolved_at": None}, "reopened"),
+    (
+        "reopen",
+        _resolved,
+        {"reason": "Errors are back"},
+        {"status": "triggered", "resolved_at": None},
+        "reopened",
+    ),
     ("close", _resolved, None, {"status": "closed"}, "closed"),
     ("assign", _nothing, {"commander": "second"}, {"commander": "second"}, "assigned"),
     ("severity", _nothing, {"severity": "P1"}, {"severity": "P1"}, "severity_changed"),
@@ -80,8 +86,10 @@ def test_it_records_the_lifecycle_timestamps_as_the_incident_moves(api, incident
         assert api.post(_url(incident, action), format="json").status_code == 200
 
     detail = api.get(f"/api/v1/incidents/{incident.pk}/").json()
-    stamps = [parse_datetime(detail[f]) for f in ("opened_at", "acknowledged_at", "mitigated_at",
-                                                   "resolved_at", "closed_at")]
+    stamps = [
+        parse_datetime(detail[f])
+        for f in ("opened_at", "acknowledged_at", "mitigated_at", "resolved_at", "closed_at")
+    ]
     assert all(stamps)
     assert stamps == sorted(stamps)
     assert detail["is_open"] is False
@@ -180,7 +188,12 @@ def test_it_says_an_incident_is_already_resolved(api, incident, responder) -> No
     [
         ("assign", {"commander": "nobody"}, "commander", 'Unknown user "nobody".'),
         ("assign", {}, "commander", "This field is required."),
-        ("severity", {"severity": "P9"}, "severity", 'Unknown severity "P9". Valid severities: P1, P2, P3, P4.'),
+        (
+            "severity",
+            {"severity": "P9"},
+            "severity",
+            'Unknown severity "P9". Valid severities: P1, P2, P3, P4.',
+        ),
         ("severity", {"severity": 1}, "severity", "non-empty string"),
         ("notes", {"text": ""}, "text", "may not be blank"),
         ("notes", {"text": "x" * 10_001}, "text", "no more than 10000 characters"),
@@ -211,8 +224,9 @@ def test_it_refuses_a_deactivated_commander(api, incident, other_responder) -> N
     assert Incident.objects.get(pk=incident.pk).commander is None
 
 
-@pytest.mark.parametrize("action", ["acknowledge", "mitigate", "resolve", "reopen", "close", "assign",
-                                    "severity", "notes"])
+@pytest.mark.parametrize(
+    "action", ["acknowledge", "mitigate", "resolve", "reopen", "close", "assign", "severity", "notes"]
+)
 def test_it_answers_404_for_an_action_on_an_unknown_incident(api, db, action) -> None:
     response = api.post(f"/api/v1/incidents/424242/{action}/", {"text": "x"}, format="json")
 
@@ -229,7 +243,9 @@ def test_it_rejects_a_malformed_json_body_on_an_action(api, incident) -> None:
 
 
 def test_it_answers_415_to_an_action_body_that_is_not_json(api, incident) -> None:
-    response = api.post(_url(incident, "notes"), "text=hello", content_type="application/x-www-form-urlencoded")
+    response = api.post(
+        _url(incident, "notes"), "text=hello", content_type="application/x-www-form-urlencoded"
+    )
 
     assert response.status_code == 415
     assert incident.events.count() == 1

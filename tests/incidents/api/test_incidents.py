@@ -82,7 +82,9 @@ def test_it_answers_404_naming_an_unknown_incident(api, db) -> None:
     for url in (_detail(9999), f"{URL}9999/timeline/"):
         response = api.get(url)
         assert response.status_code == 404
-        assert response.json() == {"error": {"code": "not_found", "message": "Incident #9999 does not exist."}}
+        assert response.json() == {
+            "error": {"code": "not_found", "message": "Incident #9999 does not exist."}
+        }
 
 
 def test_it_lists_incidents_most_urgent_first(api, p1, p3, responder) -> None:
@@ -106,7 +108,9 @@ def test_it_pages_through_incidents(api, p3) -> None:
 
     assert first["count"] == 3 and len(first["results"]) == 2
     assert len(second["results"]) == 1 and second["next"] is None
-    assert {i["id"] for i in first["results"] + second["results"]} == set(Incident.objects.values_list("pk", flat=True))
+    assert {i["id"] for i in first["results"] + second["results"]} == set(
+        Incident.objects.values_list("pk", flat=True)
+    )
 
 
 def test_it_filters_by_status_and_severity_comma_separated_or_repeated(api, p1, p3, responder) -> None:
@@ -133,7 +137,11 @@ def test_it_filters_by_status_and_severity_comma_separated_or_repeated(api, p1, 
 
 @pytest.mark.parametrize(
     ("query", "field", "named"),
-    [("status=opne", "status", "opne"), ("severity=P9", "severity", "P9"), ("status=open,bogus", "status", "bogus")],
+    [
+        ("status=opne", "status", "opne"),
+        ("severity=P9", "severity", "P9"),
+        ("status=open,bogus", "status", "bogus"),
+    ],
 )
 def test_it_rejects_an_unknown_filter_value_naming_it(api, db, query, field, named) -> None:
     response = api.get(f"{URL}?{query}")
@@ -222,7 +230,10 @@ def test_it_rejects_malformed_json(api, p1) -> None:
     ("body", "says"),
     [
         ('{"title": "a\\u0000b", "severity": "P1"}', "title contains a NUL character"),
-        ('{"title": "ok", "severity": "P1", "labels": {"team": "\\u0000"}}', "labels.team contains a NUL character"),
+        (
+            '{"title": "ok", "severity": "P1", "labels": {"team": "\\u0000"}}',
+            "labels.team contains a NUL character",
+        ),
         ('{"title": "ok", "severity": "P1", "labels": {"k\\u0000": "v"}}', "a key in labels contains a NUL"),
         ('{"title": "\\ud800", "severity": "P1"}', "title contains an unpaired surrogate"),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
@@ -261,4 +272,3 @@ def test_it_answers_415_to_a_body_that_is_not_json(api, p1, content_type, body) 
     assert error["code"] == "unsupported_media_type"
     assert content_type in error["message"]
     assert not Incident.objects.exists()
-
