@@ -201,7 +201,7 @@ class IntegrationForm(forms.Form):
         help_text="Resolve when no alert was seen for this long, for senders that never resolve. Empty: off.",
     )
     alertmanager_url = forms.URLField(
-        required=False, max_length=200, assume_scheme="http",
+        label="Alertmanager API URL", required=False, max_length=200, assume_scheme="http",
         widget=forms.URLInput(attrs={"placeholder": "http://alertmanager.monitoring.svc:9093"}),
         # Django's URL validation (also on the model) wants a dotted host name or an IP address.
         error_messages={"invalid": "Enter a full http(s) URL whose host has a domain or is an IP address, "

@@ -78,11 +78,12 @@ def receiver_name(integration: Integration) -> str:
 
 def receiver_snippet(integration: Integration, token: str | None) -> str:
     """The ``receivers:`` entry an operator pastes into alertmanager.yml (INTEGRATIONS.md 1.3)."""
-    return render_to_string("alertmanager/receiver_snippet.yml", {
+    text = render_to_string("alertmanager/receiver_snippet.yml", {
         "receiver": receiver_name(integration),
         "url": webhook_url(),
         "token": token,
     })
+    return text.strip() + "\n"
 
 
 @require_GET

@@ -55,7 +55,7 @@ def iso(value: datetime) -> str:
 
 
 def test_it_opens_silences_and_auto_resolves_an_incident_from_real_alertmanager_notifications(
-    live_server, tmp_path: Path, responder, django_user_model  # type: ignore[no-untyped-def]
+    live_server, tmp_path: Path, responder  # type: ignore[no-untyped-def]
 ) -> None:
     port = free_port()
     integration, token = integration_create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -189,3 +190,25 @@ def test_it_shows_a_silence_past_its_end_as_expired(p1: Severity, responder) -> 
 
     assert silence.state == Silence.State.ACTIVE
     assert silence_is_expired(silence)
+
+
+@pytest.mark.alertmanager
+@pytest.mark.django_db
+def test_it_records_a_silence_alertmanager_no_longer_knows_as_expired(
+    alertmanager: RunningAlertmanager, p1: Severity, responder
+) -> None:
+    # e.g. Alertmanager's storage was wiped: expiring or refreshing must not leave it "active" forever.
+    integration = make_integration(alertmanager_url=alertmanager.url)
+    incident = make_incident(integration, p1, CHECKOUT)
+    now = timezone.now()
+    gone = [
+        Silence.objects.create(incident=incident, integration=integration, silence_id=str(uuid.uuid4()),
+                               matchers=[], starts_at=now, ends_at=now + timedelta(hours=1), comment="old")
+        for _ in range(2)
+    ]
+
+    expired = silence_expire(silence=gone[0], actor=responder)
+    refreshed = silence_refresh(silence=gone[1])
+
+    assert expired.state == Silence.State.EXPIRED and refreshed.state == Silence.State.EXPIRED
+    assert incident.events.filter(kind=EventKind.SILENCE, message__contains="gone from Alertmanager").count() == 2
