@@ -25,6 +25,7 @@ class SeverityField(forms.ModelChoiceField):
 
     default_error_messages = {
         "invalid_choice": "Unknown severity “%(value)s”: choose one of the listed severities.",
+        "required": "Pick a severity: it sets the SLA clocks.",
     }
 
     def __init__(self, **kwargs):  # type: ignore[no-untyped-def]

@@ -46,6 +46,7 @@ class HtmxHttpRequest(HttpRequest):
 STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
 LIST_LIMIT = 200
 DETAIL = "incidents/incident_detail.html"
+INLINE_ERROR_HEADER = "X-Inline-Error"
 BUTTON_ACTIONS = ("acknowledge", "mitigate", "reopen", "close")
 
 
@@ -104,7 +105,7 @@ def incident_list(request: HtmxHttpRequest) -> HttpResponse:
         ],
     }
     template = "incidents/incident_list.html#rows" if _wants_partial(request) else "incidents/incident_list.html"
-    return render(request, template, context, status=code)
+    return _inline(render(request, template, context, status=code))
 
 
 # --- Detail ----------------------------------------------------------------------------------
@@ -207,7 +208,15 @@ def _panels(request: HtmxHttpRequest, incident: Incident, *, status: int = 200, 
     html = render_to_string(f"{DETAIL}#header", context, request)
     html += render_to_string(f"{DETAIL}#timeline", {**context, "oob": True}, request)
     html += render_to_string("base.html#messages", {"oob": True}, request)
-    return HttpResponse(html, status=status)
+    return _inline(HttpResponse(html, status=status))
+
+
+def _inline(response: HttpResponse) -> HttpResponse:
+    """Mark a 4xx whose body is meant to be swapped in (a form error), so app.js keeps
+    django-htmx's DEBUG handler from replacing the page with it."""
+    if response.status_code >= 400:
+        response[INLINE_ERROR_HEADER] = "true"
+    return response
 
 
 def _act(

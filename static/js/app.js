@@ -70,6 +70,15 @@
     setInterval(tick, 1000);
   });
 
+  // A 4xx marked X-Inline-Error carries a form error to swap in place. Under DEBUG, django-htmx's
+  // script would replace the whole page with any 400; stop the event before it reaches document.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.body.addEventListener("htmx:beforeOnLoad", function (event) {
+      var xhr = event.detail.xhr;
+      if (xhr && xhr.getResponseHeader("X-Inline-Error") === "true") event.stopPropagation();
+    });
+  });
+
   document.addEventListener("htmx:afterSwap", function () {
     tick();
     fadeMessages();

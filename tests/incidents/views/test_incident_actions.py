@@ -89,6 +89,7 @@ def test_it_refuses_to_acknowledge_a_closed_incident_with_409_and_says_why(signe
     assert response.status_code == 409
     assert f"Cannot acknowledge incident #{closed_p3.pk}: it is closed." in html
     assert 'role="alert"' in html
+    assert response["X-Inline-Error"] == "true"  # app.js swaps it in place, even under DEBUG
     assert fresh(closed_p3).status == Status.CLOSED
     assert not closed_p3.events.filter(kind=EventKind.ACKNOWLEDGED).exists()
 

@@ -62,5 +62,5 @@ def test_it_asks_for_a_severity_when_none_was_chosen(signed_in):
     response = signed_in.post(DECLARE, {"title": "Checkout down"})
 
     assert response.status_code == 400
-    assert "This field is required." in response.content.decode()
+    assert "Pick a severity: it sets the SLA clocks." in response.content.decode()
     assert not Incident.objects.exists()
