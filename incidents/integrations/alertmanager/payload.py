@@ -183,9 +183,6 @@ def parse_timestamp(value: str, name: str) -> datetime | None:
     if not match:
         raise PayloadError(name, f"must be an RFC 3339 timestamp like 2026-11-23T09:03:06Z, not {_show(value)}.")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
-    if int(year) <= 1:
-        return None
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
     if zone in ("Z", "z"):
         tz = timezone.utc
     else:
@@ -194,6 +191,9 @@ def parse_timestamp(value: str, name: str) -> datetime | None:
         if hours > 23 or minutes > 59:
             raise PayloadError(name, f"has an impossible time zone offset {zone}.")
         tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    if int(year) <= 1:
+        return None
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
     try:
         parsed = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz)
         return parsed.astimezone(timezone.utc)
