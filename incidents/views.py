@@ -35,7 +35,6 @@ from .selectors import incident_get_for_user, incident_list_for_user, incident_t
 from .templatetags.incident_ui import compact
 
 
-
 class HtmxHttpRequest(HttpRequest):
     """A request that went through HtmxMiddleware (django-htmx's documented typing pattern; the
     installed django-htmx does not ship the class in ``django_htmx.http``)."""

@@ -79,6 +79,16 @@
     });
   });
 
+  // A poll or action after the session expired follows the redirect to the login page: go there
+  // as a whole page instead of swapping a login form into the table.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.responseURL && xhr.responseURL.indexOf("/accounts/login/") !== -1) {
+      event.preventDefault();
+      window.location.href = xhr.responseURL;
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function () {
     tick();
     fadeMessages();

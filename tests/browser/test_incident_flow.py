@@ -107,3 +107,17 @@ def test_it_fits_a_phone_screen_without_sideways_scrolling(browser, live_server,
         width, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width <= viewport, f"{path} is {width}px wide on a {viewport}px screen"
     context.close()
+
+
+def test_it_goes_to_the_login_page_when_the_session_ended(signed_in_page, live_server):
+    page = signed_in_page
+    page.goto(f"{live_server.url}/")
+    page.context.clear_cookies()
+
+    page.locator(".tabs").get_by_role("link", name="Triggered").click()
+
+    page.wait_for_url(f"{live_server.url}/accounts/login/**")
+    # A whole login page, not a login form swapped into the incident table.
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Incidents")).to_have_count(0)
+    expect(page.locator(".topbar")).to_have_count(1)
