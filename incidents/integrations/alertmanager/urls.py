@@ -16,6 +16,7 @@ urlpatterns = [
     path("maintenance/", views.maintenance_list, name="maintenance"),
     path("maintenance/<int:pk>/end", views.maintenance_end, name="maintenance-end"),
     path("maintenance/<int:pk>/delete", views.maintenance_delete, name="maintenance-delete"),
+    path("incidents/<int:incident_pk>/alerts", views.incident_alerts, name="incident-alerts"),
     path("incidents/<int:incident_pk>/silences", views.silence_panel, name="silence-panel"),
     path("incidents/<int:incident_pk>/silences/new", views.silence_create, name="silence-create"),
     path("incidents/<int:incident_pk>/silences/refresh", views.silence_refresh, name="silence-refresh"),

@@ -289,6 +289,16 @@ def _get_incident(request: HttpRequest, pk: int) -> Incident:
         raise Http404("No such incident.") from None
 
 
+def alerts_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    """What _incident_alerts.html needs (the incident page's include and its 15 s refresh)."""
+    return {
+        "incident": incident,
+        "alerts": selectors.alert_list_for_incident(user=request.user, incident=incident),
+        "latest_delivery": selectors.latest_delivery_for_incident(user=request.user, incident=incident),
+        "request": request,
+    }
+
+
 def silence_panel_context(
     request: HttpRequest, incident: Incident, *, form: SilenceForm | None = None, error: str = ""
 ) -> dict[str, Any]:
@@ -319,6 +329,14 @@ def _after_post(request: HtmxHttpRequest, incident: Incident, *, status: int = 2
     elif kwargs.get("form") is not None and kwargs["form"].errors:
         messages.error(request, " ".join(e for errors in kwargs["form"].errors.values() for e in errors))
     return redirect(reverse("incidents:detail", args=[incident.pk]) + "#silences")
+
+
+@require_GET
+@login_required
+def incident_alerts(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
+    """The alerts table alone; the incident page refreshes it so alerts joining the group appear."""
+    incident = _get_incident(request, incident_pk)
+    return render(request, "alertmanager/_incident_alerts.html", alerts_panel_context(request, incident))
 
 
 @require_GET

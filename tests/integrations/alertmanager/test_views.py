@@ -364,6 +364,20 @@ def test_it_shows_the_incidents_alerts_with_labels_annotations_and_source_links(
     assert "left out" not in page
 
 
+def test_it_refreshes_the_alerts_table_so_alerts_joining_later_appear(responder_client: Client, p1: Severity) -> None:
+    integration, _ = integration_create(name="prod-am")
+    incident = incident_open(title="Disk full", severity=p1, source=Source.ALERTMANAGER)
+    add_alert(integration, incident, {"alertname": "DiskFull", "instance": "db-1"})
+    url = reverse("alertmanager:incident-alerts", args=[incident.pk])
+    assert f'hx-get="{url}"' in responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    add_alert(integration, incident, {"alertname": "DiskFull", "instance": "db-2"})
+
+    fragment = responder_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+
+    assert fragment.lstrip().startswith('<section id="alerts"')
+    assert "2 from Alertmanager" in fragment and '<span class="chip-v">db-2</span>' in fragment
+
+
 def test_it_warns_when_alertmanager_truncated_the_latest_delivery(responder_client: Client, p1: Severity) -> None:
     integration, _ = integration_create(name="prod-am")
     incident = incident_open(title="Disk full", severity=p1, source=Source.ALERTMANAGER)

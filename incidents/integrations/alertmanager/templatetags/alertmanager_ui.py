@@ -54,14 +54,9 @@ def duration_text(value: timedelta | None) -> str:
 @register.inclusion_tag("alertmanager/_incident_alerts.html", takes_context=True)
 def incident_alerts(context: template.Context, incident: Any) -> dict[str, Any]:
     """The incident's alerts and a warning when Alertmanager cut alerts from the latest delivery."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    return {
-        "incident": incident,
-        "alerts": selectors.alert_list_for_incident(user=user, incident=incident),
-        "latest_delivery": selectors.latest_delivery_for_incident(user=user, incident=incident),
-        "request": request,
-    }
+    from ..views import alerts_panel_context
+
+    return alerts_panel_context(context.get("request"), incident)
 
 
 @register.inclusion_tag("alertmanager/_silences_panel.html", takes_context=True)
