@@ -7,7 +7,8 @@ The lifecycle decides what is allowed; an illegal transition comes back as 409 w
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -18,13 +19,13 @@ from incidents import lifecycle
 from incidents.models import DESCRIPTION_MAX, Incident, Source
 from incidents.selectors import incident_get_for_user
 
-from .base import INCIDENT_ID, JsonApiView, get_incident, validated
+from .base import INCIDENT_ID, JsonApiView, actor, get_incident, validated
 from .fields import SeverityNameField, UsernameField
 from .schema import errors
 from .serializers import IncidentSerializer, TimelineEventSerializer
 
 
-class _NoInput(serializers.Serializer):
+class _NoInput(serializers.Serializer[Any]):
     """Actions without parameters still read the body, so a malformed one is a 400, not ignored."""
 
 
@@ -34,7 +35,10 @@ def _note(help_text: str) -> serializers.CharField:
     )
 
 
-def _action_schema(name: str, summary: str, request: Any = None) -> Any:
+F = TypeVar("F", bound=Callable[..., Response])
+
+
+def _action_schema(name: str, summary: str, request: Any = None) -> Callable[[F], F]:
     return extend_schema(
         operation_id=f"incident_{name}",
         summary=summary,
@@ -60,12 +64,12 @@ class IncidentAcknowledgeApi(_IncidentActionApi):
     def post(self, request: Request, incident_id: int) -> Response:
         incident = get_incident(request, incident_id)
         validated(self.InputSerializer, request)
-        incident = lifecycle.incident_acknowledge(incident=incident, actor=request.user, source=Source.API)
+        incident = lifecycle.incident_acknowledge(incident=incident, actor=actor(request), source=Source.API)
         return self.answer(request, incident)
 
 
 class IncidentMitigateApi(_IncidentActionApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         note = _note("What contained the impact.")
 
         class Meta:
@@ -76,13 +80,13 @@ class IncidentMitigateApi(_IncidentActionApi):
         incident = get_incident(request, incident_id)
         data = validated(self.InputSerializer, request)
         incident = lifecycle.incident_mitigate(
-            incident=incident, actor=request.user, source=Source.API, note=data["note"]
+            incident=incident, actor=actor(request), source=Source.API, note=data["note"]
         )
         return self.answer(request, incident)
 
 
 class IncidentResolveApi(_IncidentActionApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         note = _note("How it was resolved; shown in the timeline.")
 
         class Meta:
@@ -93,13 +97,13 @@ class IncidentResolveApi(_IncidentActionApi):
         incident = get_incident(request, incident_id)
         data = validated(self.InputSerializer, request)
         incident = lifecycle.incident_resolve(
-            incident=incident, actor=request.user, source=Source.API, note=data["note"]
+            incident=incident, actor=actor(request), source=Source.API, note=data["note"]
         )
         return self.answer(request, incident)
 
 
 class IncidentReopenApi(_IncidentActionApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         reason = _note("Why it is back; shown in the timeline.")
 
         class Meta:
@@ -111,7 +115,7 @@ class IncidentReopenApi(_IncidentActionApi):
         data = validated(self.InputSerializer, request)
         incident = lifecycle.incident_reopen(
             incident=incident,
-            actor=request.user,
+            actor=actor(request),
             source=Source.API,
             reason=data["reason"],
         )
@@ -125,12 +129,12 @@ class IncidentCloseApi(_IncidentActionApi):
     def post(self, request: Request, incident_id: int) -> Response:
         incident = get_incident(request, incident_id)
         validated(self.InputSerializer, request)
-        incident = lifecycle.incident_close(incident=incident, actor=request.user, source=Source.API)
+        incident = lifecycle.incident_close(incident=incident, actor=actor(request), source=Source.API)
         return self.answer(request, incident)
 
 
 class IncidentAssignApi(_IncidentActionApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         commander = UsernameField(allow_null=True, help_text="Username, or null to unassign.")
 
         class Meta:
@@ -143,14 +147,14 @@ class IncidentAssignApi(_IncidentActionApi):
         incident = lifecycle.incident_assign_commander(
             incident=incident,
             commander=data["commander"],
-            actor=request.user,
+            actor=actor(request),
             source=Source.API,
         )
         return self.answer(request, incident)
 
 
 class IncidentSeverityApi(_IncidentActionApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         severity = SeverityNameField()
 
         class Meta:
@@ -167,14 +171,14 @@ class IncidentSeverityApi(_IncidentActionApi):
         incident = lifecycle.incident_change_severity(
             incident=incident,
             severity=data["severity"],
-            actor=request.user,
+            actor=actor(request),
             source=Source.API,
         )
         return self.answer(request, incident)
 
 
 class IncidentNoteApi(JsonApiView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         text = serializers.CharField(max_length=DESCRIPTION_MAX)
 
         class Meta:
@@ -194,6 +198,6 @@ class IncidentNoteApi(JsonApiView):
         incident = get_incident(request, incident_id)
         data = validated(self.InputSerializer, request)
         event = lifecycle.incident_add_note(
-            incident=incident, text=data["text"], actor=request.user, source=Source.API
+            incident=incident, text=data["text"], actor=actor(request), source=Source.API
         )
         return Response(self.OutputSerializer(event).data, status=status.HTTP_201_CREATED)

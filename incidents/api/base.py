@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import NotAuthenticated, NotFound, ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -59,6 +60,14 @@ class JsonApiView(APIView):
 INCIDENT_ID = OpenApiParameter(
     "incident_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The incident's id (its #number)."
 )
+
+
+def actor(request: Request) -> AbstractBaseUser:
+    """The signed-in user who acts; every API view requires one (IsAuthenticated)."""
+    user = request.user
+    if not isinstance(user, AbstractBaseUser):
+        raise NotAuthenticated()
+    return user
 
 
 def get_incident(request: Request, incident_id: int) -> Incident:

@@ -19,7 +19,7 @@ from incidents.selectors import service_list_for_user, severity_list_for_user
 from opsportal.lib.exceptions import ApplicationError
 
 
-def _user(field: serializers.Field) -> AbstractBaseUser | AnonymousUser:
+def _user(field: serializers.Field[Any, Any, Any, Any]) -> AbstractBaseUser | AnonymousUser:
     request = field.context.get("request")
     return request.user if request is not None else AnonymousUser()
 
@@ -31,7 +31,7 @@ def _name(data: Any, what: str) -> str:
 
 
 @extend_schema_field({"type": "string", "example": "P1", "description": "Severity name, e.g. P1."})
-class SeverityNameField(serializers.Field):
+class SeverityNameField(serializers.Field[Severity, str, str, Any]):
     """A severity by name, case-insensitively ("p1" is P1)."""
 
     def to_internal_value(self, data: Any) -> Severity:
@@ -48,7 +48,7 @@ class SeverityNameField(serializers.Field):
 
 
 @extend_schema_field({"type": "string", "example": "checkout", "description": "Service name."})
-class ServiceNameField(serializers.Field):
+class ServiceNameField(serializers.Field[Service, str, str, Any]):
     def to_internal_value(self, data: Any) -> Service:
         name = _name(data, "service")
         service = service_list_for_user(user=_user(self)).filter(name__iexact=name).first()
@@ -63,7 +63,7 @@ class ServiceNameField(serializers.Field):
 
 
 @extend_schema_field({"type": "string", "example": "alice", "description": "Username."})
-class UsernameField(serializers.Field):
+class UsernameField(serializers.Field[AbstractBaseUser, str, str, Any]):
     def to_internal_value(self, data: Any) -> AbstractBaseUser:
         name = _name(data, "user")
         user_model = get_user_model()
@@ -85,7 +85,7 @@ class UsernameField(serializers.Field):
         "example": {"team": "payments", "region": "eu-west-1"},
     }
 )
-class LabelsField(serializers.Field):
+class LabelsField(serializers.Field[dict[str, str], dict[str, str], dict[str, str], Any]):
     """A flat string -> string map. Numbers are refused rather than coerced: labels become
     matchers, and "1" and 1 must not silently be the same thing."""
 

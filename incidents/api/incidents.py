@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -13,7 +15,7 @@ from incidents.lifecycle import incident_open
 from incidents.models import DESCRIPTION_MAX, TITLE_MAX, Source, Status
 from incidents.selectors import incident_get_for_user, incident_list_for_user, incident_timeline
 
-from .base import INCIDENT_ID, JsonApiView, get_incident, validated
+from .base import INCIDENT_ID, JsonApiView, actor, get_incident, validated
 from .fields import LabelsField, ServiceNameField, SeverityNameField
 from .schema import errors
 from .serializers import IncidentSerializer, PaginatedIncidentListSerializer, TimelineEventSerializer
@@ -64,7 +66,7 @@ class IncidentListApi(JsonApiView):
 
 
 class IncidentCreateApi(JsonApiView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         title = serializers.CharField(max_length=TITLE_MAX)
         severity = SeverityNameField()
         description = serializers.CharField(
@@ -88,7 +90,7 @@ class IncidentCreateApi(JsonApiView):
     )
     def post(self, request: Request) -> Response:
         data = validated(self.InputSerializer, request)
-        incident = incident_open(**data, source=Source.API, actor=request.user)
+        incident = incident_open(**data, source=Source.API, actor=actor(request))
         incident = incident_get_for_user(user=request.user, pk=incident.pk)
         return Response(self.OutputSerializer(incident).data, status=status.HTTP_201_CREATED)
 

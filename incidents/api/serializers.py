@@ -7,12 +7,14 @@ see one incident shape everywhere.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from incidents.models import Incident, Service, Severity, TimelineEvent
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(serializers.ModelSerializer[Any]):
     """An incident with its SLA clock: deadlines, breaches and every lifecycle timestamp."""
 
     severity = serializers.CharField(source="severity.name", help_text="Severity name, e.g. P1.")
@@ -55,7 +57,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaginatedIncidentListSerializer(serializers.Serializer):
+class PaginatedIncidentListSerializer(serializers.Serializer[Any]):
     """One page of ``LimitOffsetPagination`` (``?limit=&offset=``)."""
 
     count = serializers.IntegerField()
@@ -64,9 +66,9 @@ class PaginatedIncidentListSerializer(serializers.Serializer):
     results = IncidentSerializer(many=True)
 
 
-class TimelineEventSerializer(serializers.ModelSerializer):
+class TimelineEventSerializer(serializers.ModelSerializer[Any]):
     actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
-    data = serializers.DictField()
+    data = serializers.DictField()  # type: ignore[assignment]  # a declared field, not .data
 
     class Meta:
         model = TimelineEvent
@@ -74,7 +76,7 @@ class TimelineEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SeveritySerializer(serializers.ModelSerializer):
+class SeveritySerializer(serializers.ModelSerializer[Any]):
     response_target_seconds = serializers.SerializerMethodField()
     resolution_target_seconds = serializers.SerializerMethodField()
 
@@ -98,24 +100,24 @@ class SeveritySerializer(serializers.ModelSerializer):
         return int(obj.resolution_target.total_seconds())
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(serializers.ModelSerializer[Any]):
     class Meta:
         model = Service
         fields = ["name", "description", "owner_team"]
         read_only_fields = fields
 
 
-class ErrorBodySerializer(serializers.Serializer):
+class ErrorBodySerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="Machine-readable, e.g. invalid, illegal_transition, not_found.")
     message = serializers.CharField(help_text="What went wrong, for a person.")
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]  # a declared field, not .fields
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Per-field messages when the request body failed validation.",
     )
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     """Every error answer: ``{"error": {"code", "message", "fields"?}}``."""
 
     error = ErrorBodySerializer()

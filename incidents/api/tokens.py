@@ -12,6 +12,6 @@ def api_token_issue(*, user: AbstractBaseUser, rotate: bool = False) -> tuple[To
     """The user's token, created if missing. ``rotate`` replaces an existing one, so the old
     token stops working at once. Returns the token and whether it is new."""
     if rotate:
-        Token.objects.filter(user=user).delete()
-    token, created = Token.objects.get_or_create(user=user)
+        Token.objects.filter(user_id=user.pk).delete()
+    token, created = Token.objects.get_or_create(user_id=user.pk)
     return token, created
