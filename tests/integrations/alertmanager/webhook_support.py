@@ -93,11 +93,11 @@ def payload(
     truncated: int = 0,
     **overrides: Any,
 ) -> dict[str, Any]:
-    labels = [a["labels"] for a in alerts]
+    labels = [a["labels"] for a in alerts if isinstance(a.get("labels"), dict)]
     common = {k: v for k, v in labels[0].items() if all(m.get(k) == v for m in labels)} if labels else {}
     body = {
         "receiver": "opsportal",
-        "status": "firing" if any(a["status"] == "firing" for a in alerts) else "resolved",
+        "status": "firing" if any(a.get("status") == "firing" for a in alerts) else "resolved",
         "alerts": alerts,
         "groupLabels": {k: common[k] for k in ("alertname", "service") if k in common},
         "commonLabels": common,
