@@ -26,6 +26,12 @@ def _filter_values(request: Request, name: str) -> list[str]:
     return [v.strip() for raw in request.query_params.getlist(name) for v in raw.split(",") if v.strip()]
 
 
+class IncidentPagination(LimitOffsetPagination):
+    """``?limit=&offset=``, 50 by default; a page is capped so one request cannot dump the table."""
+
+    max_limit = 200
+
+
 class IncidentListApi(JsonApiView):
     OutputSerializer = IncidentSerializer
 
@@ -48,7 +54,7 @@ class IncidentListApi(JsonApiView):
             OpenApiParameter(
                 "severity", OpenApiTypes.STR, many=True, description="Severity names, e.g. P1,P2."
             ),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50, at most 200)."),
             OpenApiParameter("offset", OpenApiTypes.INT, description="Items to skip."),
         ],
         responses={200: PaginatedIncidentListSerializer, **errors(400)},
@@ -60,7 +66,7 @@ class IncidentListApi(JsonApiView):
             statuses=_filter_values(request, "status"),
             severities=_filter_values(request, "severity"),
         )
-        paginator = LimitOffsetPagination()
+        paginator = IncidentPagination()
         page = paginator.paginate_queryset(incidents, request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 

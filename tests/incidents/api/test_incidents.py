@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 
 from incidents.lifecycle import incident_acknowledge, incident_open, incident_resolve
 from incidents.models import Incident, Service, Source, TimelineEvent
+from incidents.sla import sla_record_breaches
 
 URL = "/api/v1/incidents/"
 
@@ -78,6 +79,17 @@ def test_it_shows_one_incident_with_sla_fields_and_lifecycle_timestamps(api, inc
     assert body["is_breached"] is False
 
 
+def test_it_shows_a_recorded_sla_breach(api, incident) -> None:
+    sla_record_breaches(now=incident.response_due_at + timedelta(seconds=1))
+
+    body = api.get(_detail(incident.pk)).json()
+
+    assert body["is_breached"] is True
+    assert parse_datetime(body["response_breached_at"]) is not None
+    assert body["resolve_breached_at"] is None
+    assert api.get(f"{URL}{incident.pk}/timeline/").json()[-1]["kind"] == "sla_breached"
+
+
 def test_it_answers_404_naming_an_unknown_incident(api, db) -> None:
     for url in (_detail(9999), f"{URL}9999/timeline/"):
         response = api.get(url)
@@ -111,6 +123,17 @@ def test_it_pages_through_incidents(api, p3) -> None:
     assert {i["id"] for i in first["results"] + second["results"]} == set(
         Incident.objects.values_list("pk", flat=True)
     )
+
+
+def test_it_caps_the_page_size(api, p3) -> None:
+    for n in range(201):
+        incident_open(title=f"incident {n}", severity=p3, source=Source.WEB)
+
+    body = api.get(URL, {"limit": 10_000}).json()
+
+    assert body["count"] == 201
+    assert len(body["results"]) == 200
+    assert body["next"] is not None
 
 
 def test_it_filters_by_status_and_severity_comma_separated_or_repeated(api, p1, p3, responder) -> None:
