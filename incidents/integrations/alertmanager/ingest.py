@@ -165,6 +165,8 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
                 except (IntegrityError, ConflictError):
                     # A concurrent webhook opened or reopened this group's incident first and has
                     # committed: the next attempt finds it open and joins it.
+                    log.info("alertmanager: group incident opened concurrently, joining it",
+                             extra={"group": group.key[:200]})
                     continue
                 existing = latest_rows if how == REOPENED else {}
             elif latest is not None:

@@ -1,0 +1,92 @@
+"""Storm safety on PostgreSQL: webhooks racing for one alert group make exactly one incident
+(the "one_open_incident_per_group" constraint plus row locks, not luck)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from incidents.integrations.alertmanager.models import Alert
+from incidents.models import EventKind, Incident, Status
+
+from .webhook_support import URL, alert, make_hook, payload
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def race(bodies: list[bytes], token: str) -> list[tuple[int, dict[str, Any]]]:
+    """POST every body at once, each from its own thread with its own database connection."""
+    barrier = threading.Barrier(len(bodies))
+    results: list[tuple[int, dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    def send(body: bytes) -> None:
+        try:
+            barrier.wait()
+            response = Client().post(URL, data=body, content_type="application/json",
+                                     HTTP_AUTHORIZATION=f"Bearer {token}")
+            with lock:
+                results.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+
+def test_it_makes_exactly_one_incident_from_twenty_parallel_webhooks_for_one_group() -> None:
+    hook = make_hook()
+    for round_ in range(3):  # several rounds: the race must never produce two incidents
+        group = f'{{}}:{{alertname="Storm{round_}"}}'
+        bodies = [
+            json.dumps(payload([alert("shared", alertname=f"Storm{round_}"),
+                                alert(f"node-{i}", alertname=f"Storm{round_}")], group_key=group)).encode()
+            for i in range(20)
+        ]
+
+        results = race(bodies, hook.token)
+
+        assert [status for status, _ in results] == [200] * 20, results
+        incidents = list(Incident.objects.filter(title__contains=f"Storm{round_}"))
+        assert len(incidents) == 1
+        incident = incidents[0]
+        assert {body["incident"] for _, body in results} == {incident.pk}
+        assert sorted(body["action"] for _, body in results).count("opened") == 1
+        assert incident.alerts.count() == 21  # "shared" once, plus one per sender
+        assert incident.alerts.get(labels__instance="shared").times_received == 20
+        assert incident.events.filter(kind=EventKind.OPENED).count() == 1
+
+
+def test_it_reopens_a_resolved_incident_once_when_parallel_webhooks_refire_it() -> None:
+    hook = make_hook()
+    group = '{}:{alertname="Flappy"}'
+    hook.post(payload([alert("web-1", alertname="Flappy")], group_key=group))
+    hook.post(payload([alert("web-1", alertname="Flappy", status="resolved", ends_at="2026-11-23T09:10:00Z")],
+                      group_key=group))
+    incident = Incident.objects.get()
+    assert incident.status == Status.RESOLVED
+    bodies = [
+        json.dumps(payload([alert("web-1", alertname="Flappy", starts_at="2026-11-23T10:00:00Z"),
+                            alert(f"web-{i + 2}", alertname="Flappy")], group_key=group)).encode()
+        for i in range(10)
+    ]
+
+    results = race(bodies, hook.token)
+
+    assert [status for status, _ in results] == [200] * 10
+    assert Incident.objects.count() == 1
+    incident.refresh_from_db()
+    assert incident.status == Status.TRIGGERED
+    assert incident.events.filter(kind=EventKind.REOPENED).count() == 1
+    assert sorted(body["action"] for _, body in results).count("reopened") == 1
+    assert Alert.objects.filter(incident=incident).count() == 11
