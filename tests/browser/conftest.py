@@ -45,15 +45,6 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):  # type: ignore[no-untyped-def]
-    """The live server serves static files from the finders; the manifest storage needs collectstatic."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def signed_in_page(browser, live_server, responder):  # type: ignore[no-untyped-def]
     """A laptop-sized page signed in as ``responder`` through the login form."""

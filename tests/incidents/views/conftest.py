@@ -8,15 +8,6 @@ from incidents import lifecycle
 from incidents.models import Incident, Source
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):  # type: ignore[no-untyped-def]
-    """Templates call {% static %}; the manifest storage needs collectstatic, which tests skip."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def signed_in(client, responder):  # type: ignore[no-untyped-def]
     client.force_login(responder)

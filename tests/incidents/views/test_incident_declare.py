@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from incidents.models import EventKind, Incident, Service, Source, Status
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("severities")]
 DECLARE = reverse("incidents:declare")
 
 
