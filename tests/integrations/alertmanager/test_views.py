@@ -27,7 +27,8 @@ WEBHOOK = "http://127.0.0.1:8000/hooks/alertmanager"  # settings.PUBLIC_URL defa
 
 @pytest.fixture
 def staff(django_user_model):  # type: ignore[no-untyped-def]
-    return django_user_model.objects.create_user("admin", "admin@example.com", "correct-horse-9", is_staff=True)
+    # No password: the tests sign in with force_login, and hashing one costs a second per test.
+    return django_user_model.objects.create_user("admin", "admin@example.com", None, is_staff=True)
 
 
 @pytest.fixture
