@@ -43,7 +43,9 @@ def integration_for_token(token: str) -> Integration | None:
     return integration
 
 
-def _set_token(integration: Integration) -> str:
+def token_assign(integration: Integration) -> str:
+    """Give an unsaved integration a fresh token (hash and prefix) and return the token; for
+    callers that save the row themselves (the admin). Others use integration_create."""
     token = generate_token()
     integration.token_hash = hash_token(token)
     integration.token_prefix = token[:PREFIX_SHOWN]
@@ -65,7 +67,7 @@ def integration_create(*, name: str, **fields: Any) -> tuple[Integration, str]:
     if unknown:
         raise ApplicationError(f"Unknown integration fields: {', '.join(sorted(unknown))}.", code="invalid")
     integration = Integration(name=name, **fields)
-    token = _set_token(integration)
+    token = token_assign(integration)
     _validate(integration)
     try:
         with transaction.atomic():
@@ -81,7 +83,7 @@ def integration_create(*, name: str, **fields: Any) -> tuple[Integration, str]:
 def integration_rotate_token(*, integration: Integration) -> str:
     """Replace the token; the old one stops working as this commits. Returns the new token."""
     locked = Integration.objects.select_for_update().get(pk=integration.pk)
-    token = _set_token(locked)
+    token = token_assign(locked)
     locked.token_rotated_at = timezone.now()
     locked.save(update_fields=["token_hash", "token_prefix", "token_rotated_at"])
     integration.token_hash, integration.token_prefix = locked.token_hash, locked.token_prefix

@@ -1,0 +1,183 @@
+"""Django admin for the Alertmanager app. Tokens are shown once, on the page that answers the
+creation or rotation, and never again: only their hash and first characters are stored."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from opsportal.lib.exceptions import ApplicationError
+
+from .maintenance import matchers_validate
+from .models import Alert, Integration, MaintenanceWindow, Silence, WebhookDelivery
+from .tokens import integration_rotate_token, integration_settings_validate, token_assign
+
+TOKEN_TEMPLATE = "admin/alertmanager/integration/token.html"
+
+
+def receiver_url() -> str:
+    return f"{settings.PUBLIC_URL}{reverse('alertmanager-webhook')}"
+
+
+class IntegrationForm(forms.ModelForm):
+    alertmanager_url = forms.URLField(
+        required=False, assume_scheme="https", help_text=Integration._meta.get_field("alertmanager_url").help_text
+    )
+
+    class Meta:
+        model = Integration
+        fields = "__all__"
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        try:
+            integration_settings_validate(self.instance)
+        except ApplicationError as exc:
+            field = exc.extra.get("field")
+            self.add_error(field if field in self.fields else None, exc.message)
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    form = IntegrationForm
+    list_display = ("name", "kind", "enabled", "token_prefix", "grouping", "auto_resolve", "default_service",
+                    "created_at")
+    list_filter = ("enabled", "grouping", "auto_resolve")
+    search_fields = ("name",)
+    readonly_fields = ("token_prefix", "token_rotated_at", "created_at")
+    actions = ["rotate_tokens"]
+
+    def save_model(self, request: HttpRequest, obj: Integration, form: Any, change: bool) -> None:
+        if not change:
+            request._alertmanager_tokens = [(obj, token_assign(obj))]  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request: HttpRequest, obj: Integration, post_url_continue: str | None = None) -> HttpResponse:
+        tokens = getattr(request, "_alertmanager_tokens", None)
+        if tokens:
+            return self._token_page(request, tokens, "created")
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.action(description="Rotate the token of the selected integrations (old tokens stop working)")
+    def rotate_tokens(self, request: HttpRequest, queryset: QuerySet[Integration]) -> HttpResponse:
+        tokens = [(integration, integration_rotate_token(integration=integration)) for integration in queryset]
+        return self._token_page(request, tokens, "rotated")
+
+    def _token_page(self, request: HttpRequest, tokens: list[tuple[Integration, str]], verb: str) -> HttpResponse:
+        response = TemplateResponse(request, TOKEN_TEMPLATE, {
+            **self.admin_site.each_context(request),
+            "title": f"Token {verb}",
+            "opts": self.model._meta,
+            "tokens": tokens,
+            "verb": verb,
+            "receiver_url": receiver_url(),
+        })
+        response["Cache-Control"] = "no-store"  # the page holds a secret
+        return response
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("fingerprint", "alertname", "status", "incident", "integration", "maintenance_window",
+                    "last_seen_at", "times_received")
+    list_filter = ("status", "integration")
+    search_fields = ("fingerprint",)
+    list_select_related = ("incident", "integration", "maintenance_window")
+    raw_id_fields = ("incident", "maintenance_window")
+
+    @admin.display(description="alertname")
+    def alertname(self, obj: Alert) -> str:
+        return str(obj.labels.get("alertname", ""))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # alerts come from Alertmanager
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "integration", "status", "alert_count", "truncated_alerts", "incident")
+    list_filter = ("integration", "status")
+    list_select_related = ("integration", "incident")
+    date_hierarchy = "received_at"
+    fields = ("received_at", "integration", "incident", "group_key", "status", "alert_count", "truncated_alerts",
+              "pretty_body")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookDelivery]:
+        queryset = super().get_queryset(request)
+        # The list never shows bodies (they can be megabytes); the detail page reads it.
+        return queryset if request.resolver_match and "object_id" in request.resolver_match.kwargs else queryset.defer("body")
+
+    @admin.display(description="body")
+    def pretty_body(self, obj: WebhookDelivery) -> str:
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(obj.body, indent=2)[:200_000])
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MaintenanceWindowForm(forms.ModelForm):
+    class Meta:
+        model = MaintenanceWindow
+        fields = ("name", "integration", "starts_at", "ends_at", "matchers", "comment")
+
+    def clean_matchers(self) -> list[dict[str, Any]]:
+        try:
+            return matchers_validate(self.cleaned_data.get("matchers"))
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The window must end after it starts.")
+        return data
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    form = MaintenanceWindowForm
+    list_display = ("name", "integration", "starts_at", "ends_at", "is_active", "created_by")
+    list_filter = ("integration",)
+    search_fields = ("name", "comment")
+    list_select_related = ("integration", "created_by")
+
+    @admin.display(boolean=True, description="active")
+    def is_active(self, obj: MaintenanceWindow) -> bool:
+        return obj.starts_at <= timezone.now() < obj.ends_at
+
+    def save_model(self, request: HttpRequest, obj: MaintenanceWindow, form: Any, change: bool) -> None:
+        if not change and request.user.is_authenticated:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Silence)
+class SilenceAdmin(admin.ModelAdmin):
+    list_display = ("silence_id", "incident", "integration", "state", "starts_at", "ends_at", "created_by")
+    list_filter = ("state", "integration")
+    list_select_related = ("incident", "integration", "created_by")
+    search_fields = ("silence_id", "comment")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # silences are created in Alertmanager from the incident page
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
