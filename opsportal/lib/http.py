@@ -64,7 +64,12 @@ def request(
     all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
     try:
         response = requests.request(
-            method, url, json=json_body, params=params, headers=all_headers, timeout=timeout,
+            method,
+            url,
+            json=json_body,
+            params=params,
+            headers=all_headers,
+            timeout=timeout,
             allow_redirects=False,
         )
     except requests.exceptions.Timeout:

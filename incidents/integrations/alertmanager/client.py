@@ -49,7 +49,8 @@ class AlertmanagerClient:
                 raise AlertmanagerError(f"Alertmanager is unreachable: {exc.message}") from None
             said = f": {exc.body}" if exc.body else "."
             raise AlertmanagerError(
-                f"Alertmanager at {self.base_url} answered {exc.status_code}{said}", status_code=exc.status_code
+                f"Alertmanager at {self.base_url} answered {exc.status_code}{said}",
+                status_code=exc.status_code,
             ) from None
         if not response.content:
             return None
@@ -62,16 +63,26 @@ class AlertmanagerClient:
             ) from None
 
     def create_silence(
-        self, *, matchers: list[Matcher], starts_at: datetime, ends_at: datetime, created_by: str, comment: str
+        self,
+        *,
+        matchers: list[Matcher],
+        starts_at: datetime,
+        ends_at: datetime,
+        created_by: str,
+        comment: str,
     ) -> str:
         """Create a silence; return Alertmanager's silence id."""
-        data = self._call("POST", "silences", json_body={
-            "matchers": matchers,
-            "startsAt": _iso(starts_at),
-            "endsAt": _iso(ends_at),
-            "createdBy": created_by,
-            "comment": comment,
-        })
+        data = self._call(
+            "POST",
+            "silences",
+            json_body={
+                "matchers": matchers,
+                "startsAt": _iso(starts_at),
+                "endsAt": _iso(ends_at),
+                "createdBy": created_by,
+                "comment": comment,
+            },
+        )
         if not isinstance(data, dict) or not isinstance(data.get("silenceID"), str):
             raise AlertmanagerError(f"Alertmanager at {self.base_url} did not return a silence id.")
         return data["silenceID"]

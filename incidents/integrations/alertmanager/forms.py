@@ -90,7 +90,8 @@ def parse_label_names(text: str) -> list[str]:
     for name in names:
         if not LABEL_NAME.match(name):
             raise forms.ValidationError(
-                f"“{name}” is not a label name (letters, digits and _, not starting with a digit).", code="invalid"
+                f"“{name}” is not a label name (letters, digits and _, not starting with a digit).",
+                code="invalid",
             )
     return list(dict.fromkeys(names))
 
@@ -110,7 +111,8 @@ def parse_severity_mapping(text: str, known: set[str]) -> dict[str, str]:
             )
         if severity not in known:
             raise forms.ValidationError(
-                f"Line {number}: unknown severity “{severity}” (known: {', '.join(sorted(known))}).", code="invalid"
+                f"Line {number}: unknown severity “{severity}” (known: {', '.join(sorted(known))}).",
+                code="invalid",
             )
         mapping[value] = severity
     return mapping
@@ -131,7 +133,8 @@ def parse_matchers(text: str) -> list[dict[str, Any]]:
         if not match:
             raise forms.ValidationError(
                 f"Line {number} “{line}” is not a matcher: write label=value, label!=value, "
-                "label=~regex or label!~regex.", code="invalid",
+                "label=~regex or label!~regex.",
+                code="invalid",
             )
         name, op, value = match.groups()
         if not LABEL_NAME.match(name):
@@ -158,8 +161,11 @@ def format_matchers(matchers: list[dict[str, Any]]) -> str:
     """One matcher per line, the way parse_matchers reads them."""
     lines = []
     for m in matchers:
-        op = ("=" if m.get("is_equal", True) else "!=") if not m.get("is_regex") else (
-            "=~" if m.get("is_equal", True) else "!~")
+        op = (
+            ("=" if m.get("is_equal", True) else "!=")
+            if not m.get("is_regex")
+            else ("=~" if m.get("is_equal", True) else "!~")
+        )
         lines.append(f"{m.get('name')}{op}{m.get('value')}")
     return "\n".join(lines)
 
@@ -169,43 +175,63 @@ class IntegrationForm(forms.Form):
 
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"placeholder": "prod-alertmanager"}))
     default_service = forms.ModelChoiceField(
-        queryset=Service.objects.order_by("name"), required=False, empty_label="— none —",
+        queryset=Service.objects.order_by("name"),
+        required=False,
+        empty_label="— none —",
         help_text="Service of incidents this integration opens.",
     )
     grouping = forms.ChoiceField(
-        choices=Integration.Grouping.choices, initial=Integration.Grouping.GROUP_KEY,
+        choices=Integration.Grouping.choices,
+        initial=Integration.Grouping.GROUP_KEY,
         help_text="One incident per Alertmanager group (groupKey), or per value of the listed labels.",
     )
     group_by_labels = forms.CharField(
-        required=False, max_length=500, widget=forms.TextInput(attrs={"placeholder": "alertname, service"}),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": "alertname, service"}),
         help_text="For “Listed labels”: label names, separated by commas.",
     )
-    severity_label = forms.CharField(max_length=100, initial="severity",
-                                     help_text="The alert label that says how bad it is.")
+    severity_label = forms.CharField(
+        max_length=100, initial="severity", help_text="The alert label that says how bad it is."
+    )
     severity_mapping = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
         help_text="One per line: label value=severity. Empty uses the defaults shown.",
     )
     default_severity = forms.ModelChoiceField(
-        queryset=Severity.objects.order_by("rank"), required=False, empty_label="— least severe —",
+        queryset=Severity.objects.order_by("rank"),
+        required=False,
+        empty_label="— least severe —",
         help_text="For label values the mapping does not name.",
     )
-    auto_resolve = forms.BooleanField(required=False, initial=True,
-                                      help_text="Resolve the incident when all its alerts have resolved.")
+    auto_resolve = forms.BooleanField(
+        required=False, initial=True, help_text="Resolve the incident when all its alerts have resolved."
+    )
     reopen_window = DurationTextField(
-        initial=timedelta(hours=1), maximum=timedelta(days=30),
-        help_text="A group that fires again within this time after resolving reopens its incident (0m: never).",
+        initial=timedelta(hours=1),
+        maximum=timedelta(days=30),
+        help_text=(
+            "A group that fires again within this time after resolving reopens its incident (0m: never)."
+        ),
     )
     inactivity_timeout = DurationTextField(
-        required=False, minimum=timedelta(minutes=1), maximum=timedelta(days=30),
+        required=False,
+        minimum=timedelta(minutes=1),
+        maximum=timedelta(days=30),
         help_text="Resolve when no alert was seen for this long, for senders that never resolve. Empty: off.",
     )
     alertmanager_url = forms.URLField(
-        label="Alertmanager API URL", required=False, max_length=200, assume_scheme="http",
+        label="Alertmanager API URL",
+        required=False,
+        max_length=200,
+        assume_scheme="http",
         widget=forms.URLInput(attrs={"placeholder": "http://alertmanager.monitoring.svc:9093"}),
         # Django's URL validation (also on the model) wants a dotted host name or an IP address.
-        error_messages={"invalid": "Enter a full http(s) URL whose host has a domain or is an IP address, "
-                                   "e.g. http://alertmanager.monitoring.svc:9093 or http://10.0.0.5:9093."},
+        error_messages={
+            "invalid": "Enter a full http(s) URL whose host has a domain or is an IP address, "
+            "e.g. http://alertmanager.monitoring.svc:9093 or http://10.0.0.5:9093."
+        },
         help_text="Alertmanager's base URL, so responders can create silences from the incident page.",
     )
 
@@ -222,7 +248,9 @@ class IntegrationForm(forms.Form):
     def clean_severity_label(self) -> str:
         value = self.cleaned_data["severity_label"].strip()
         if not LABEL_NAME.match(value):
-            raise forms.ValidationError(f"“{value}” is not a label name (letters, digits and _).", code="invalid")
+            raise forms.ValidationError(
+                f"“{value}” is not a label name (letters, digits and _).", code="invalid"
+            )
         return value
 
     def clean_alertmanager_url(self) -> str:
@@ -242,7 +270,9 @@ class IntegrationForm(forms.Form):
             "grouping": integration.grouping,
             "group_by_labels": ", ".join(integration.group_by_labels or []),
             "severity_label": integration.severity_label,
-            "severity_mapping": "\n".join(f"{k}={v}" for k, v in (integration.severity_mapping or {}).items()),
+            "severity_mapping": "\n".join(
+                f"{k}={v}" for k, v in (integration.severity_mapping or {}).items()
+            ),
             "default_severity": integration.default_severity_id,
             "auto_resolve": integration.auto_resolve,
             "reopen_window": integration.reopen_window,
@@ -262,14 +292,18 @@ class MaintenanceWindowForm(forms.Form):
     """Schedule a maintenance window ahead. Times are in the server's zone (TIME_ZONE, UTC by default)."""
 
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"placeholder": "Postgres upgrade"}))
-    starts_at = forms.DateTimeField(widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
-                                                                                   "%Y-%m-%dT%H:%M:%S"])
-    ends_at = forms.DateTimeField(widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
-                                                                                 "%Y-%m-%dT%H:%M:%S"])
-    integration = forms.ModelChoiceField(queryset=Integration.objects.order_by("name"), required=False,
-                                         empty_label="All integrations")
+    starts_at = forms.DateTimeField(
+        widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+    )
+    ends_at = forms.DateTimeField(
+        widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+    )
+    integration = forms.ModelChoiceField(
+        queryset=Integration.objects.order_by("name"), required=False, empty_label="All integrations"
+    )
     matchers = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4, "placeholder": "service=checkout\nalertname=~Disk.*"}),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "service=checkout\nalertname=~Disk.*"}),
         help_text="One per line: label=value, label!=value, label=~regex, label!~regex. Empty: every alert.",
     )
     comment = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
@@ -294,9 +328,12 @@ SILENCE_DURATIONS = [("1h", "1 hour"), ("4h", "4 hours"), ("24h", "24 hours"), (
 
 class SilenceForm(forms.Form):
     duration = forms.ChoiceField(choices=SILENCE_DURATIONS, initial="1h")
-    custom_duration = DurationTextField(required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. 90m, 2d"}))
+    custom_duration = DurationTextField(
+        required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. 90m, 2d"})
+    )
     comment = forms.CharField(
-        max_length=1000, widget=forms.TextInput(attrs={"placeholder": "Why? e.g. fix deploying, known noise"}),
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "Why? e.g. fix deploying, known noise"}),
         error_messages={"required": "A comment is required: say why the alerts are silenced."},
     )
 

@@ -18,11 +18,23 @@ from .models import Integration
 from .tokens import integration_settings_validate
 
 # What the settings form may change; the token, kind and creation time are not settings.
-EDITABLE = frozenset({
-    "name", "default_service", "grouping", "group_by_labels", "severity_label", "severity_mapping",
-    "default_severity", "title_template", "description_template", "auto_resolve", "reopen_window",
-    "inactivity_timeout", "alertmanager_url",
-})
+EDITABLE = frozenset(
+    {
+        "name",
+        "default_service",
+        "grouping",
+        "group_by_labels",
+        "severity_label",
+        "severity_mapping",
+        "default_severity",
+        "title_template",
+        "description_template",
+        "auto_resolve",
+        "reopen_window",
+        "inactivity_timeout",
+        "alertmanager_url",
+    }
+)
 
 
 @transaction.atomic
@@ -34,8 +46,9 @@ def integration_update(*, integration: Integration, **fields: Any) -> Integratio
     """
     unknown = set(fields) - EDITABLE
     if unknown:
-        raise ApplicationError(f"These integration fields cannot be changed here: {', '.join(sorted(unknown))}.",
-                               code="invalid")
+        raise ApplicationError(
+            f"These integration fields cannot be changed here: {', '.join(sorted(unknown))}.", code="invalid"
+        )
     locked = Integration.objects.select_for_update().get(pk=integration.pk)
     if "name" in fields:
         fields["name"] = (fields["name"] or "").strip()
@@ -47,14 +60,17 @@ def integration_update(*, integration: Integration, **fields: Any) -> Integratio
         locked.full_clean(exclude=["token_hash", "token_prefix"], validate_unique=False)
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
-        raise ApplicationError(f"{field}: {' '.join(messages)}", code="invalid", extra={"field": field}) from None
+        raise ApplicationError(
+            f"{field}: {' '.join(messages)}", code="invalid", extra={"field": field}
+        ) from None
     integration_settings_validate(locked)
     try:
         with transaction.atomic():
             locked.save(update_fields=sorted(fields))
     except IntegrityError:
-        raise ApplicationError(f'An integration named "{locked.name}" already exists.', code="invalid",
-                               extra={"field": "name"}) from None
+        raise ApplicationError(
+            f'An integration named "{locked.name}" already exists.', code="invalid", extra={"field": "name"}
+        ) from None
     return locked
 
 

@@ -29,7 +29,9 @@ def integration_get_for_user(*, user: AnyUser, pk: int) -> Integration:
     return integration_list_for_user(user=user).get(pk=pk)
 
 
-def delivery_list_for_integration(*, user: AnyUser, integration: Integration, limit: int = 25) -> list[WebhookDelivery]:
+def delivery_list_for_integration(
+    *, user: AnyUser, integration: Integration, limit: int = 25
+) -> list[WebhookDelivery]:
     """The latest raw deliveries, without their bodies (those can be megabytes)."""
     return list(
         WebhookDelivery.objects.filter(integration=integration)
@@ -46,10 +48,14 @@ class MaintenanceOverview:
     past: list[MaintenanceWindow]
 
 
-def maintenance_overview_for_user(*, user: AnyUser, now: datetime | None = None, past_limit: int = 20) -> MaintenanceOverview:
+def maintenance_overview_for_user(
+    *, user: AnyUser, now: datetime | None = None, past_limit: int = 20
+) -> MaintenanceOverview:
     now = now or timezone.now()
     # held_back: alerts the window kept from opening incidents.
-    qs = MaintenanceWindow.objects.select_related("integration", "created_by").annotate(held_back=Count("alerts"))
+    qs = MaintenanceWindow.objects.select_related("integration", "created_by").annotate(
+        held_back=Count("alerts")
+    )
     return MaintenanceOverview(
         active=list(qs.filter(starts_at__lte=now, ends_at__gt=now).order_by("ends_at")),
         upcoming=list(qs.filter(starts_at__gt=now).order_by("starts_at")),
@@ -84,9 +90,7 @@ def alert_integration_for_incident(*, user: AnyUser, incident: Incident) -> Inte
 
 
 def latest_delivery_for_incident(*, user: AnyUser, incident: Incident) -> WebhookDelivery | None:
-    return (
-        WebhookDelivery.objects.filter(incident=incident).defer("body").order_by("-received_at").first()
-    )
+    return WebhookDelivery.objects.filter(incident=incident).defer("body").order_by("-received_at").first()
 
 
 def silence_list_for_incident(*, user: AnyUser, incident: Incident) -> list[Silence]:

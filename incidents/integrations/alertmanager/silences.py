@@ -45,7 +45,8 @@ def silence_matchers(*, incident: Incident) -> tuple[Integration, list[Matcher]]
     if len(integrations) > 1:
         names = ", ".join(sorted(i.name for i in integrations.values()))
         raise ApplicationError(
-            f"Incident #{incident.pk} has alerts from several integrations ({names}); silence them in Alertmanager.",
+            f"Incident #{incident.pk} has alerts from several integrations ({names}); "
+            "silence them in Alertmanager.",
             code="several_integrations",
         )
     common = dict(alerts[0].labels)
@@ -73,7 +74,9 @@ def _client(integration: Integration) -> AlertmanagerClient:
 
 
 def _upstream_error(exc: AlertmanagerError) -> ApplicationError:
-    return ApplicationError(exc.message, code="alertmanager_error", extra={"upstream_status": exc.status_code})
+    return ApplicationError(
+        exc.message, code="alertmanager_error", extra={"upstream_status": exc.status_code}
+    )
 
 
 def _actor_name(actor: AbstractBaseUser | None) -> str:
@@ -107,14 +110,21 @@ def silence_create(
     """
     comment = (comment or "").strip()
     if not comment:
-        raise ApplicationError("A comment is required: say why the alerts are silenced.", code="invalid",
-                               extra={"field": "comment"})
+        raise ApplicationError(
+            "A comment is required: say why the alerts are silenced.",
+            code="invalid",
+            extra={"field": "comment"},
+        )
     if len(comment) > COMMENT_MAX:
-        raise ApplicationError(f"The comment is {len(comment)} characters; the limit is {COMMENT_MAX}.",
-                               code="invalid", extra={"field": "comment"})
+        raise ApplicationError(
+            f"The comment is {len(comment)} characters; the limit is {COMMENT_MAX}.",
+            code="invalid",
+            extra={"field": "comment"},
+        )
     if not MIN_DURATION <= duration <= MAX_DURATION:
-        raise ApplicationError("A silence lasts between 1 minute and 90 days.", code="invalid",
-                               extra={"field": "duration"})
+        raise ApplicationError(
+            "A silence lasts between 1 minute and 90 days.", code="invalid", extra={"field": "duration"}
+        )
     integration, matchers = silence_matchers(incident=incident)
     client = _client(integration)
     starts_at = timezone.now()
@@ -143,10 +153,17 @@ def silence_create(
             )
             shown = ", ".join(f'{m["name"]}="{m["value"]}"' for m in matchers)
             record_event(
-                incident, EventKind.SILENCE, actor=actor, source=source,
+                incident,
+                EventKind.SILENCE,
+                actor=actor,
+                source=source,
                 message=f"Silenced in Alertmanager for {_format_duration(duration)} ({shown}): {comment}",
-                data={"silence_id": silence_id, "action": "created", "ends_at": ends_at.isoformat(),
-                      "matchers": matchers},
+                data={
+                    "silence_id": silence_id,
+                    "action": "created",
+                    "ends_at": ends_at.isoformat(),
+                    "matchers": matchers,
+                },
             )
     except Exception:
         # Alertmanager has a silence we failed to record: take it back rather than leave it unseen.
@@ -167,11 +184,14 @@ def _mark_expired(silence: Silence, *, actor: AbstractBaseUser | None, source: s
         now = timezone.now()
         locked.state = Silence.State.EXPIRED
         locked.expired_at = now
-        if locked.ends_at > now:
-            locked.ends_at = now
+        locked.ends_at = min(locked.ends_at, now)
         locked.save(update_fields=["state", "expired_at", "ends_at"])
         record_event(
-            locked.incident, EventKind.SILENCE, actor=actor, source=source, message=message,
+            locked.incident,
+            EventKind.SILENCE,
+            actor=actor,
+            source=source,
+            message=message,
             data={"silence_id": locked.silence_id, "action": "expired"},
         )
     return locked
@@ -192,9 +212,15 @@ def silence_expire(*, silence: Silence, actor: AbstractBaseUser | None, source: 
     except AlertmanagerError as exc:
         if not (exc.status_code == 404 or "not found" in exc.message.lower()):
             raise _upstream_error(exc) from None
-        return _mark_expired(silence, actor=actor, source=source,
-                             message=f"Silence {silence.silence_id} is gone from Alertmanager; recorded as expired.")
-    return _mark_expired(silence, actor=actor, source=source, message=f"Expired silence {silence.silence_id}.")
+        return _mark_expired(
+            silence,
+            actor=actor,
+            source=source,
+            message=f"Silence {silence.silence_id} is gone from Alertmanager; recorded as expired.",
+        )
+    return _mark_expired(
+        silence, actor=actor, source=source, message=f"Expired silence {silence.silence_id}."
+    )
 
 
 def silence_refresh(*, silence: Silence) -> Silence:
@@ -209,13 +235,21 @@ def silence_refresh(*, silence: Silence) -> Silence:
         data = _client(silence.integration).get_silence(silence.silence_id)
     except AlertmanagerError as exc:
         if exc.status_code == 404:
-            return _mark_expired(silence, actor=None, source=Source.ALERTMANAGER,
-                                 message=f"Silence {silence.silence_id} is gone from Alertmanager.")
+            return _mark_expired(
+                silence,
+                actor=None,
+                source=Source.ALERTMANAGER,
+                message=f"Silence {silence.silence_id} is gone from Alertmanager.",
+            )
         raise _upstream_error(exc) from None
     state = (data.get("status") or {}).get("state")
     if state == "expired":
-        return _mark_expired(silence, actor=None, source=Source.ALERTMANAGER,
-                             message=f"Silence {silence.silence_id} expired in Alertmanager.")
+        return _mark_expired(
+            silence,
+            actor=None,
+            source=Source.ALERTMANAGER,
+            message=f"Silence {silence.silence_id} expired in Alertmanager.",
+        )
     ends_at = _parse_time(data.get("endsAt"))
     if ends_at is not None and ends_at != silence.ends_at:  # extended or shortened in Alertmanager
         Silence.objects.filter(pk=silence.pk).update(ends_at=ends_at)

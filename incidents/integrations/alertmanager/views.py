@@ -73,27 +73,36 @@ def webhook_url() -> str:
 
 
 def receiver_name(integration: Integration) -> str:
-    return "opsportal-" + (re.sub(r"[^a-z0-9]+", "-", integration.name.lower()).strip("-") or str(integration.pk))
+    return "opsportal-" + (
+        re.sub(r"[^a-z0-9]+", "-", integration.name.lower()).strip("-") or str(integration.pk)
+    )
 
 
 def receiver_snippet(integration: Integration, token: str | None) -> str:
     """The ``receivers:`` entry an operator pastes into alertmanager.yml (INTEGRATIONS.md 1.3)."""
-    text = render_to_string("alertmanager/receiver_snippet.yml", {
-        "receiver": receiver_name(integration),
-        "url": webhook_url(),
-        "token": token,
-    })
+    text = render_to_string(
+        "alertmanager/receiver_snippet.yml",
+        {
+            "receiver": receiver_name(integration),
+            "url": webhook_url(),
+            "token": token,
+        },
+    )
     return text.strip() + "\n"
 
 
 @require_GET
 @login_required
 def integration_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "alertmanager/integration_list.html", {
-        "nav": "integrations",
-        "integrations": selectors.integration_list_for_user(user=request.user),
-        "webhook_url": webhook_url(),
-    })
+    return render(
+        request,
+        "alertmanager/integration_list.html",
+        {
+            "nav": "integrations",
+            "integrations": selectors.integration_list_for_user(user=request.user),
+            "webhook_url": webhook_url(),
+        },
+    )
 
 
 def _integration_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -106,9 +115,12 @@ def _integration_fields(data: dict[str, Any]) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 @staff_required
 def integration_create(request: HttpRequest) -> HttpResponse:
-    form = IntegrationForm(request.POST or None, initial={
-        "severity_mapping": "\n".join(f"{k}={v}" for k, v in DEFAULT_SEVERITY_MAPPING.items()),
-    })
+    form = IntegrationForm(
+        request.POST or None,
+        initial={
+            "severity_mapping": "\n".join(f"{k}={v}" for k, v in DEFAULT_SEVERITY_MAPPING.items()),
+        },
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -123,9 +135,16 @@ def integration_create(request: HttpRequest) -> HttpResponse:
                 request.session[TOKEN_SESSION_KEY.format(pk=integration.pk)] = token
                 return redirect("alertmanager:integration-detail", pk=integration.pk)
         status = 400
-    return render(request, "alertmanager/integration_form.html", {
-        "nav": "integrations", "form": form, "integration": None,
-    }, status=status)
+    return render(
+        request,
+        "alertmanager/integration_form.html",
+        {
+            "nav": "integrations",
+            "form": form,
+            "integration": None,
+        },
+        status=status,
+    )
 
 
 def _get_integration(request: HttpRequest, pk: int) -> Integration:
@@ -140,18 +159,22 @@ def _get_integration(request: HttpRequest, pk: int) -> Integration:
 def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     integration = _get_integration(request, pk)
     token = request.session.pop(TOKEN_SESSION_KEY.format(pk=pk), None)
-    response = render(request, "alertmanager/integration_detail.html", {
-        "nav": "integrations",
-        "integration": integration,
-        "token": token,
-        "webhook_url": webhook_url(),
-        "receiver": receiver_name(integration),
-        "snippet": receiver_snippet(integration, token),
-        "severity_mapping": integration.severity_mapping or DEFAULT_SEVERITY_MAPPING,
-        "deliveries": selectors.delivery_list_for_integration(user=request.user, integration=integration),
-        "edit_url": reverse("alertmanager:integration-edit", args=[pk]),
-        "toggle_url": reverse("alertmanager:integration-toggle", args=[pk]),
-    })
+    response = render(
+        request,
+        "alertmanager/integration_detail.html",
+        {
+            "nav": "integrations",
+            "integration": integration,
+            "token": token,
+            "webhook_url": webhook_url(),
+            "receiver": receiver_name(integration),
+            "snippet": receiver_snippet(integration, token),
+            "severity_mapping": integration.severity_mapping or DEFAULT_SEVERITY_MAPPING,
+            "deliveries": selectors.delivery_list_for_integration(user=request.user, integration=integration),
+            "edit_url": reverse("alertmanager:integration-edit", args=[pk]),
+            "toggle_url": reverse("alertmanager:integration-toggle", args=[pk]),
+        },
+    )
     if token:
         response["Cache-Control"] = "no-store"  # the token must not outlive this page in any cache
     return response
@@ -167,7 +190,9 @@ def integration_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 integration_settings.integration_update(
-                    integration=integration, name=form.cleaned_data["name"], **_integration_fields(form.cleaned_data)
+                    integration=integration,
+                    name=form.cleaned_data["name"],
+                    **_integration_fields(form.cleaned_data),
                 )
             except ApplicationError as exc:
                 _apply_error(form, exc)
@@ -175,9 +200,16 @@ def integration_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Settings saved. The next webhook uses them.")
                 return redirect("alertmanager:integration-detail", pk=pk)
         status = 400
-    return render(request, "alertmanager/integration_form.html", {
-        "nav": "integrations", "form": form, "integration": integration,
-    }, status=status)
+    return render(
+        request,
+        "alertmanager/integration_form.html",
+        {
+            "nav": "integrations",
+            "form": form,
+            "integration": integration,
+        },
+        status=status,
+    )
 
 
 @require_POST
@@ -193,7 +225,9 @@ def integration_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     if integration.enabled:
         messages.success(request, f"“{integration.name}” is enabled: webhooks are accepted again.")
     else:
-        messages.warning(request, f"“{integration.name}” is disabled: its webhooks now get 403 and are not stored.")
+        messages.warning(
+            request, f"“{integration.name}” is disabled: its webhooks now get 403 and are not stored."
+        )
     return redirect("alertmanager:integration-detail", pk=pk)
 
 
@@ -203,21 +237,30 @@ def integration_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     integration = _get_integration(request, pk)
     token = tokens.integration_rotate_token(integration=integration)
     request.session[TOKEN_SESSION_KEY.format(pk=pk)] = token
-    messages.warning(request, "New token created. The old token no longer works: update alertmanager.yml now.")
+    messages.warning(
+        request, "New token created. The old token no longer works: update alertmanager.yml now."
+    )
     return redirect("alertmanager:integration-detail", pk=pk)
 
 
 # --- Maintenance windows -------------------------------------------------------------------------
 
 
-def _maintenance_page(request: HttpRequest, form: MaintenanceWindowForm | None, status: int = 200) -> HttpResponse:
+def _maintenance_page(
+    request: HttpRequest, form: MaintenanceWindowForm | None, status: int = 200
+) -> HttpResponse:
     overview = selectors.maintenance_overview_for_user(user=request.user)
-    return render(request, "alertmanager/maintenance_list.html", {
-        "nav": "maintenance",
-        "form": form,
-        "overview": overview,
-        "time_zone": settings.TIME_ZONE,
-    }, status=status)
+    return render(
+        request,
+        "alertmanager/maintenance_list.html",
+        {
+            "nav": "maintenance",
+            "form": form,
+            "overview": overview,
+            "time_zone": settings.TIME_ZONE,
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -233,8 +276,13 @@ def maintenance_list(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             window = maintenance.maintenance_window_create(
-                name=data["name"], starts_at=data["starts_at"], ends_at=data["ends_at"], matchers=data["matchers"],
-                integration=data["integration"], comment=data["comment"], actor=request.user,
+                name=data["name"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                matchers=data["matchers"],
+                integration=data["integration"],
+                comment=data["comment"],
+                actor=request.user,
             )
         except ApplicationError as exc:
             _apply_error(form, exc)
@@ -316,11 +364,15 @@ def silence_panel_context(
     }
 
 
-def _panel_response(request: HtmxHttpRequest, incident: Incident, *, status: int = 200, **kwargs: Any) -> HttpResponse:
+def _panel_response(
+    request: HtmxHttpRequest, incident: Incident, *, status: int = 200, **kwargs: Any
+) -> HttpResponse:
     return render(request, SILENCE_PANEL, silence_panel_context(request, incident, **kwargs), status=status)
 
 
-def _after_post(request: HtmxHttpRequest, incident: Incident, *, status: int = 200, **kwargs: Any) -> HttpResponse:
+def _after_post(
+    request: HtmxHttpRequest, incident: Incident, *, status: int = 200, **kwargs: Any
+) -> HttpResponse:
     """htmx gets the panel back; a plain form post goes back to the incident page with a message."""
     if request.htmx:
         return _panel_response(request, incident, status=status, **kwargs)
@@ -354,8 +406,10 @@ def silence_create(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
         return _after_post(request, incident, status=400, form=form)
     try:
         silence = silences.silence_create(
-            incident=incident, duration=form.cleaned_data["silence_duration"],
-            comment=form.cleaned_data["comment"], actor=request.user,
+            incident=incident,
+            duration=form.cleaned_data["silence_duration"],
+            comment=form.cleaned_data["comment"],
+            actor=request.user,
         )
     except ApplicationError as exc:
         return _after_post(request, incident, status=exc.status_code, form=form, error=exc.message)

@@ -13,13 +13,15 @@ import secrets
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import requests
 
+T = TypeVar("T")
 BINARY = Path("/usr/bin/prometheus-alertmanager")
 READY_TIMEOUT = 20.0
 
@@ -109,7 +111,13 @@ def _wait_ready(am: RunningAlertmanager) -> None:
     pytest.fail(f"Alertmanager was not ready within {READY_TIMEOUT:g} s:\n{am.log_text()[-3000:]}")
 
 
-def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.25, what: str = "condition"):  # type: ignore[no-untyped-def]
+def wait_for(
+    condition: Callable[[], T | None],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.25,
+    what: str = "condition",
+) -> T:
     """Poll ``condition()`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -55,7 +55,9 @@ def iso(value: datetime) -> str:
 
 
 def test_it_opens_silences_and_auto_resolves_an_incident_from_real_alertmanager_notifications(
-    live_server, tmp_path: Path, responder  # type: ignore[no-untyped-def]
+    live_server,
+    tmp_path: Path,
+    responder,  # type: ignore[no-untyped-def]
 ) -> None:
     port = free_port()
     integration, token = integration_create(
@@ -65,7 +67,12 @@ def test_it_opens_silences_and_auto_resolves_an_incident_from_real_alertmanager_
     started = datetime.now(UTC) - timedelta(minutes=1)
     alerts = [
         {
-            "labels": {"alertname": alertname, "service": "checkout", "severity": "critical", "instance": instance},
+            "labels": {
+                "alertname": alertname,
+                "service": "checkout",
+                "severity": "critical",
+                "instance": instance,
+            },
             "annotations": {"summary": "5xx rate above 5%", "description": f"{instance} 5xx ratio is 7.2%"},
             "startsAt": iso(started),
             "generatorURL": "http://prometheus.example:9090/graph?g0.expr=rate%28http_errors%5B5m%5D%29",
@@ -84,13 +91,18 @@ def test_it_opens_silences_and_auto_resolves_an_incident_from_real_alertmanager_
             incident = Incident.objects.filter(alerts__integration=integration).distinct().first()
             return incident if incident and incident.alerts.count() == 2 else None
 
-        incident = wait_for(incident_with_both_alerts, timeout=WAIT,
-                            what=f"an incident with 2 alerts (Alertmanager log:\n{am.log_text()[-2000:]})")
+        incident = wait_for(
+            incident_with_both_alerts,
+            timeout=WAIT,
+            what=f"an incident with 2 alerts (Alertmanager log:\n{am.log_text()[-2000:]})",
+        )
         assert Incident.objects.filter(alerts__integration=integration).distinct().count() == 1
         assert incident.status == Status.TRIGGERED
         assert incident.source == Source.ALERTMANAGER
         assert incident.severity == Severity.objects.get(name="P1")
-        assert set(Alert.objects.filter(incident=incident).values_list("status", flat=True)) == {AlertStatus.FIRING}
+        assert set(Alert.objects.filter(incident=incident).values_list("status", flat=True)) == {
+            AlertStatus.FIRING
+        }
 
         # The incident page shows the alerts Alertmanager delivered.
         client = Client()
@@ -99,12 +111,15 @@ def test_it_opens_silences_and_auto_resolves_an_incident_from_real_alertmanager_
         assert '<span class="chip-v">web-2:8080</span>' in page and "5xx rate above 5%" in page
 
         # 2. A silence created from the app appears in Alertmanager, then expires there.
-        silence = silence_create(incident=incident, duration=timedelta(hours=1), comment="deploying the fix",
-                                 actor=responder)
+        silence = silence_create(
+            incident=incident, duration=timedelta(hours=1), comment="deploying the fix", actor=responder
+        )
         remote = {s["id"]: s for s in api.get_silences()}
         assert remote[silence.silence_id]["status"]["state"] == "active"
         assert {(m["name"], m["value"]) for m in remote[silence.silence_id]["matchers"]} == {
-            ("alertname", alertname), ("service", "checkout"), ("severity", "critical")
+            ("alertname", alertname),
+            ("service", "checkout"),
+            ("severity", "critical"),
         }
         silence_expire(silence=silence, actor=responder)
         remote = {s["id"]: s for s in api.get_silences()}
@@ -119,9 +134,14 @@ def test_it_opens_silences_and_auto_resolves_an_incident_from_real_alertmanager_
             fresh = Incident.objects.get(pk=incident.pk)
             return fresh if fresh.status == Status.RESOLVED else None
 
-        incident = wait_for(resolved, timeout=WAIT,
-                            what=f"the incident to auto-resolve (Alertmanager log:\n{am.log_text()[-2000:]})")
-        assert set(Alert.objects.filter(incident=incident).values_list("status", flat=True)) == {AlertStatus.RESOLVED}
+        incident = wait_for(
+            resolved,
+            timeout=WAIT,
+            what=f"the incident to auto-resolve (Alertmanager log:\n{am.log_text()[-2000:]})",
+        )
+        assert set(Alert.objects.filter(incident=incident).values_list("status", flat=True)) == {
+            AlertStatus.RESOLVED
+        }
         kinds = list(incident.events.values_list("kind", flat=True))
         assert kinds.count(EventKind.OPENED) == 1 and kinds.count(EventKind.RESOLVED) == 1
         assert kinds.count(EventKind.SILENCE) == 2

@@ -27,17 +27,28 @@ from .am_process import RunningAlertmanager, free_port, run_alertmanager
 
 def make_integration(*, alertmanager_url: str = "", name: str = "prod-am") -> Integration:
     token = secrets.token_hex(16)
-    return Integration.objects.create(name=name, token_hash=secrets.token_hex(32), token_prefix=token[:8],
-                                      alertmanager_url=alertmanager_url)
+    return Integration.objects.create(
+        name=name, token_hash=secrets.token_hex(32), token_prefix=token[:8], alertmanager_url=alertmanager_url
+    )
 
 
-def make_incident(integration: Integration, severity: Severity, labels_list: list[dict[str, str]]) -> Incident:
-    incident = incident_open(title="5xx rate above 5% (checkout)", severity=severity, source=Source.ALERTMANAGER)
+def make_incident(
+    integration: Integration, severity: Severity, labels_list: list[dict[str, str]]
+) -> Incident:
+    incident = incident_open(
+        title="5xx rate above 5% (checkout)", severity=severity, source=Source.ALERTMANAGER
+    )
     now = timezone.now()
     for i, labels in enumerate(labels_list):
         Alert.objects.create(
-            integration=integration, incident=incident, fingerprint=f"{i:016x}", status=AlertStatus.FIRING,
-            labels=labels, annotations={"summary": "5xx rate above 5%"}, starts_at=now, first_seen_at=now,
+            integration=integration,
+            incident=incident,
+            fingerprint=f"{i:016x}",
+            status=AlertStatus.FIRING,
+            labels=labels,
+            annotations={"summary": "5xx rate above 5%"},
+            starts_at=now,
+            first_seen_at=now,
             last_seen_at=now,
         )
     return incident
@@ -62,13 +73,16 @@ def test_it_creates_a_silence_in_alertmanager_matching_the_labels_all_alerts_sha
 ) -> None:
     incident = make_incident(make_integration(alertmanager_url=alertmanager.url), p1, CHECKOUT)
 
-    silence = silence_create(incident=incident, duration=timedelta(hours=4), comment="deploying a fix",
-                             actor=responder)
+    silence = silence_create(
+        incident=incident, duration=timedelta(hours=4), comment="deploying a fix", actor=responder
+    )
 
     remote = AlertmanagerClient(alertmanager.url).get_silence(silence.silence_id)
     assert remote["status"]["state"] == "active"
     assert {(m["name"], m["value"], m["isRegex"]) for m in remote["matchers"]} == {
-        ("alertname", "HighErrorRate", False), ("service", "checkout", False), ("severity", "critical", False)
+        ("alertname", "HighErrorRate", False),
+        ("service", "checkout", False),
+        ("severity", "critical", False),
     }
     assert "deploying a fix" in remote["comment"]
     assert remote["createdBy"].startswith("responder")
@@ -80,13 +94,17 @@ def test_it_creates_a_silence_in_alertmanager_matching_the_labels_all_alerts_sha
 
 @pytest.mark.alertmanager
 @pytest.mark.django_db
-def test_it_expires_the_silence_in_alertmanager(alertmanager: RunningAlertmanager, p1: Severity, responder) -> None:
+def test_it_expires_the_silence_in_alertmanager(
+    alertmanager: RunningAlertmanager, p1: Severity, responder
+) -> None:
     incident = make_incident(make_integration(alertmanager_url=alertmanager.url), p1, CHECKOUT)
     silence = silence_create(incident=incident, duration=timedelta(hours=1), comment="noisy", actor=responder)
 
     expired = silence_expire(silence=silence, actor=responder)
 
-    assert AlertmanagerClient(alertmanager.url).get_silence(silence.silence_id)["status"]["state"] == "expired"
+    assert (
+        AlertmanagerClient(alertmanager.url).get_silence(silence.silence_id)["status"]["state"] == "expired"
+    )
     assert expired.state == Silence.State.EXPIRED and silence_is_expired(expired)
     assert incident.events.filter(kind=EventKind.SILENCE, message__startswith="Expired").count() == 1
     with pytest.raises(ConflictError, match="already expired"):
@@ -148,8 +166,11 @@ def test_it_says_alertmanager_is_unreachable(p1: Severity, responder) -> None:
 
 @pytest.mark.django_db
 def test_it_refuses_alerts_that_share_no_label(p1: Severity, responder) -> None:
-    incident = make_incident(make_integration(alertmanager_url="http://127.0.0.1:9"), p1,
-                             [{"alertname": "DiskFull"}, {"alertname": "HighLatency"}])
+    incident = make_incident(
+        make_integration(alertmanager_url="http://127.0.0.1:9"),
+        p1,
+        [{"alertname": "DiskFull"}, {"alertname": "HighLatency"}],
+    )
 
     with pytest.raises(ApplicationError, match="share no label"):
         silence_create(incident=incident, duration=timedelta(hours=1), comment="noisy", actor=responder)
@@ -164,11 +185,14 @@ def test_it_refuses_an_incident_without_alerts(p1: Severity, responder) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("duration", "comment", "field"), [
-    (timedelta(hours=1), "   ", "comment"),
-    (timedelta(seconds=10), "noisy", "duration"),
-    (timedelta(days=91), "noisy", "duration"),
-])
+@pytest.mark.parametrize(
+    ("duration", "comment", "field"),
+    [
+        (timedelta(hours=1), "   ", "comment"),
+        (timedelta(seconds=10), "noisy", "duration"),
+        (timedelta(days=91), "noisy", "duration"),
+    ],
+)
 def test_it_refuses_a_blank_comment_or_an_odd_duration(
     p1: Severity, responder, duration: timedelta, comment: str, field: str
 ) -> None:
@@ -184,9 +208,15 @@ def test_it_shows_a_silence_past_its_end_as_expired(p1: Severity, responder) -> 
     integration = make_integration(alertmanager_url="http://127.0.0.1:9")
     incident = make_incident(integration, p1, CHECKOUT)
     now = timezone.now()
-    silence = Silence.objects.create(incident=incident, integration=integration, silence_id="x", matchers=[],
-                                     starts_at=now - timedelta(hours=2), ends_at=now - timedelta(minutes=1),
-                                     comment="old")
+    silence = Silence.objects.create(
+        incident=incident,
+        integration=integration,
+        silence_id="x",
+        matchers=[],
+        starts_at=now - timedelta(hours=2),
+        ends_at=now - timedelta(minutes=1),
+        comment="old",
+    )
 
     assert silence.state == Silence.State.ACTIVE
     assert silence_is_expired(silence)
@@ -202,8 +232,15 @@ def test_it_records_a_silence_alertmanager_no_longer_knows_as_expired(
     incident = make_incident(integration, p1, CHECKOUT)
     now = timezone.now()
     gone = [
-        Silence.objects.create(incident=incident, integration=integration, silence_id=str(uuid.uuid4()),
-                               matchers=[], starts_at=now, ends_at=now + timedelta(hours=1), comment="old")
+        Silence.objects.create(
+            incident=incident,
+            integration=integration,
+            silence_id=str(uuid.uuid4()),
+            matchers=[],
+            starts_at=now,
+            ends_at=now + timedelta(hours=1),
+            comment="old",
+        )
         for _ in range(2)
     ]
 
@@ -211,4 +248,7 @@ def test_it_records_a_silence_alertmanager_no_longer_knows_as_expired(
     refreshed = silence_refresh(silence=gone[1])
 
     assert expired.state == Silence.State.EXPIRED and refreshed.state == Silence.State.EXPIRED
-    assert incident.events.filter(kind=EventKind.SILENCE, message__contains="gone from Alertmanager").count() == 2
+    assert (
+        incident.events.filter(kind=EventKind.SILENCE, message__contains="gone from Alertmanager").count()
+        == 2
+    )

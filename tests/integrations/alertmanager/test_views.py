@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -18,7 +21,7 @@ from incidents.integrations.alertmanager.models import (
 )
 from incidents.integrations.alertmanager.tokens import integration_create, integration_for_token
 from incidents.lifecycle import incident_open
-from incidents.models import Severity, Source
+from incidents.models import Incident, Severity, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -84,16 +87,25 @@ def test_it_lists_integrations_read_only_for_responders(responder_client: Client
 
 def test_it_refuses_changes_from_responders_who_are_not_staff(responder_client: Client) -> None:
     integration, _ = integration_create(name="prod-am")
-    window = MaintenanceWindow.objects.create(name="db", starts_at=timezone.now() + timedelta(hours=1),
-                                              ends_at=timezone.now() + timedelta(hours=2))
+    window = MaintenanceWindow.objects.create(
+        name="db", starts_at=timezone.now() + timedelta(hours=1), ends_at=timezone.now() + timedelta(hours=2)
+    )
     hash_before = integration.token_hash
 
     assert responder_client.get(reverse("alertmanager:integration-create")).status_code == 403
-    assert responder_client.post(reverse("alertmanager:integration-create"), create_form(name="x")).status_code == 403
-    assert responder_client.post(reverse("alertmanager:integration-rotate", args=[integration.pk])).status_code == 403
+    assert (
+        responder_client.post(reverse("alertmanager:integration-create"), create_form(name="x")).status_code
+        == 403
+    )
+    assert (
+        responder_client.post(reverse("alertmanager:integration-rotate", args=[integration.pk])).status_code
+        == 403
+    )
     assert responder_client.post(reverse("alertmanager:maintenance"), {"name": "x"}).status_code == 403
     assert responder_client.post(reverse("alertmanager:maintenance-end", args=[window.pk])).status_code == 403
-    assert responder_client.post(reverse("alertmanager:maintenance-delete", args=[window.pk])).status_code == 403
+    assert (
+        responder_client.post(reverse("alertmanager:maintenance-delete", args=[window.pk])).status_code == 403
+    )
 
     assert Integration.objects.count() == 1
     assert Integration.objects.get().token_hash == hash_before
@@ -129,7 +141,9 @@ def test_it_creates_an_integration_and_shows_its_token_once(staff_client: Client
 def test_it_rotates_the_token_and_the_old_one_stops_working(staff_client: Client) -> None:
     integration, old_token = integration_create(name="prod-am")
 
-    response = staff_client.post(reverse("alertmanager:integration-rotate", args=[integration.pk]), follow=True)
+    response = staff_client.post(
+        reverse("alertmanager:integration-rotate", args=[integration.pk]), follow=True
+    )
 
     new_token = response.context["token"]
     assert new_token and new_token != old_token
@@ -139,16 +153,21 @@ def test_it_rotates_the_token_and_the_old_one_stops_working(staff_client: Client
     assert "old token no longer works" in response.content.decode()
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"name": ""}, "This field is required."),
-    ({"grouping": "labels", "group_by_labels": ""}, "Name at least one label to group by"),
-    ({"grouping": "labels", "group_by_labels": "alertname, 1bad"}, "“1bad” is not a label name"),
-    ({"severity_mapping": "critical=P9"}, "unknown severity “P9”"),
-    ({"severity_mapping": "critical"}, "write label value=severity"),
-    ({"reopen_window": "soon"}, "“soon” is not a duration"),
-    ({"alertmanager_url": "not a url"}, "Enter a full http(s) URL"),
-])
-def test_it_shows_integration_form_errors_inline(staff_client: Client, overrides: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"name": ""}, "This field is required."),
+        ({"grouping": "labels", "group_by_labels": ""}, "Name at least one label to group by"),
+        ({"grouping": "labels", "group_by_labels": "alertname, 1bad"}, "“1bad” is not a label name"),
+        ({"severity_mapping": "critical=P9"}, "unknown severity “P9”"),
+        ({"severity_mapping": "critical"}, "write label value=severity"),
+        ({"reopen_window": "soon"}, "“soon” is not a duration"),
+        ({"alertmanager_url": "not a url"}, "Enter a full http(s) URL"),
+    ],
+)
+def test_it_shows_integration_form_errors_inline(
+    staff_client: Client, overrides: dict[str, str], message: str
+) -> None:
     response = staff_client.post(reverse("alertmanager:integration-create"), create_form(**overrides))
 
     assert response.status_code == 400
@@ -168,9 +187,16 @@ def test_it_says_when_the_integration_name_is_taken(staff_client: Client) -> Non
 def test_it_shows_recent_deliveries_with_their_incident(responder_client: Client, p1: Severity) -> None:
     integration, _ = integration_create(name="prod-am")
     incident = incident_open(title="Disk full", severity=p1, source=Source.ALERTMANAGER)
-    WebhookDelivery.objects.create(integration=integration, incident=incident, received_at=timezone.now(),
-                                   group_key='{}:{alertname="DiskFull"}', status="firing", alert_count=3,
-                                   truncated_alerts=2, body={})
+    WebhookDelivery.objects.create(
+        integration=integration,
+        incident=incident,
+        received_at=timezone.now(),
+        group_key='{}:{alertname="DiskFull"}',
+        status="firing",
+        alert_count=3,
+        truncated_alerts=2,
+        body={},
+    )
 
     response = responder_client.get(reverse("alertmanager:integration-detail", args=[integration.pk]))
 
@@ -186,10 +212,17 @@ def test_it_edits_an_integrations_settings(staff_client: Client) -> None:
     form = staff_client.get(reverse("alertmanager:integration-edit", args=[integration.pk]))
     assert form.status_code == 200 and 'value="prod-am"' in form.content.decode()
 
-    response = staff_client.post(reverse("alertmanager:integration-edit", args=[integration.pk]), create_form(
-        name="prod-eu", grouping="labels", group_by_labels="alertname, cluster", inactivity_timeout="2h",
-        auto_resolve="", alertmanager_url="http://10.0.0.5:9093",
-    ))
+    response = staff_client.post(
+        reverse("alertmanager:integration-edit", args=[integration.pk]),
+        create_form(
+            name="prod-eu",
+            grouping="labels",
+            group_by_labels="alertname, cluster",
+            inactivity_timeout="2h",
+            auto_resolve="",
+            alertmanager_url="http://10.0.0.5:9093",
+        ),
+    )
 
     assert response.status_code == 302
     integration.refresh_from_db()
@@ -205,8 +238,9 @@ def test_it_shows_edit_errors_inline(staff_client: Client) -> None:
     integration_create(name="taken")
     integration, _ = integration_create(name="prod-am")
 
-    response = staff_client.post(reverse("alertmanager:integration-edit", args=[integration.pk]),
-                                 create_form(name="taken"))
+    response = staff_client.post(
+        reverse("alertmanager:integration-edit", args=[integration.pk]), create_form(name="taken")
+    )
 
     assert response.status_code == 400
     assert "already exists" in response.content.decode()
@@ -217,12 +251,17 @@ def test_it_shows_edit_errors_inline(staff_client: Client) -> None:
 def test_it_disables_an_integration_so_its_webhooks_are_refused(staff_client: Client, client: Client) -> None:
     integration, token = integration_create(name="prod-am")
 
-    page = staff_client.post(reverse("alertmanager:integration-toggle", args=[integration.pk]), {"enabled": "0"},
-                             follow=True).content.decode()
+    page = staff_client.post(
+        reverse("alertmanager:integration-toggle", args=[integration.pk]), {"enabled": "0"}, follow=True
+    ).content.decode()
 
     assert 'data-testid="disabled"' in page and "webhooks now get 403" in page
-    webhook = client.post("/hooks/alertmanager", data="{}", content_type="application/json",
-                          HTTP_AUTHORIZATION=f"Bearer {token}")
+    webhook = client.post(
+        "/hooks/alertmanager",
+        data="{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
     assert webhook.status_code == 403
 
     staff_client.post(reverse("alertmanager:integration-toggle", args=[integration.pk]), {"enabled": "1"})
@@ -233,9 +272,16 @@ def test_it_disables_an_integration_so_its_webhooks_are_refused(staff_client: Cl
 def test_it_refuses_editing_and_disabling_by_responders(responder_client: Client) -> None:
     integration, _ = integration_create(name="prod-am")
 
-    assert responder_client.get(reverse("alertmanager:integration-edit", args=[integration.pk])).status_code == 403
-    assert responder_client.post(reverse("alertmanager:integration-toggle", args=[integration.pk]),
-                                 {"enabled": "0"}).status_code == 403
+    assert (
+        responder_client.get(reverse("alertmanager:integration-edit", args=[integration.pk])).status_code
+        == 403
+    )
+    assert (
+        responder_client.post(
+            reverse("alertmanager:integration-toggle", args=[integration.pk]), {"enabled": "0"}
+        ).status_code
+        == 403
+    )
     integration.refresh_from_db()
     assert integration.enabled
 
@@ -274,14 +320,22 @@ def test_it_schedules_a_maintenance_window_ahead(staff_client: Client) -> None:
     assert "service=checkout, alertname=~Disk.*" in response.content.decode()
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"ends_at": (timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")}, "must end after it starts"),
-    ({"matchers": "service=checkout\nservice checkout"}, "Line 2 “service checkout” is not a matcher"),
-    ({"matchers": "alertname=~Disk(["}, "is not a valid regular expression"),
-    ({"matchers": "1service=checkout"}, "“1service” is not a label name"),
-    ({"starts_at": "tomorrow"}, "Enter a valid date/time."),
-])
-def test_it_shows_maintenance_form_errors_inline(staff_client: Client, overrides: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"ends_at": (timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")},
+            "must end after it starts",
+        ),
+        ({"matchers": "service=checkout\nservice checkout"}, "Line 2 “service checkout” is not a matcher"),
+        ({"matchers": "alertname=~Disk(["}, "is not a valid regular expression"),
+        ({"matchers": "1service=checkout"}, "“1service” is not a label name"),
+        ({"starts_at": "tomorrow"}, "Enter a valid date/time."),
+    ],
+)
+def test_it_shows_maintenance_form_errors_inline(
+    staff_client: Client, overrides: dict[str, str], message: str
+) -> None:
     response = staff_client.post(reverse("alertmanager:maintenance"), window_form(**overrides))
 
     assert response.status_code == 400
@@ -291,10 +345,12 @@ def test_it_shows_maintenance_form_errors_inline(staff_client: Client, overrides
 
 def test_it_ends_an_active_window_now_and_cancels_an_upcoming_one(staff_client: Client) -> None:
     now = timezone.now()
-    active = MaintenanceWindow.objects.create(name="active", starts_at=now - timedelta(hours=1),
-                                              ends_at=now + timedelta(hours=1))
-    upcoming = MaintenanceWindow.objects.create(name="upcoming", starts_at=now + timedelta(hours=1),
-                                                ends_at=now + timedelta(hours=2))
+    active = MaintenanceWindow.objects.create(
+        name="active", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+    )
+    upcoming = MaintenanceWindow.objects.create(
+        name="upcoming", starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=2)
+    )
 
     staff_client.post(reverse("alertmanager:maintenance-end", args=[active.pk]))
     staff_client.post(reverse("alertmanager:maintenance-delete", args=[upcoming.pk]))
@@ -314,13 +370,18 @@ def test_it_shows_the_maintenance_page_read_only_to_responders(responder_client:
 
 def test_it_shows_active_and_next_day_windows_on_the_dashboard(responder_client: Client) -> None:
     now = timezone.now()
-    MaintenanceWindow.objects.create(name="Kernel patching", starts_at=now - timedelta(minutes=5),
-                                     ends_at=now + timedelta(hours=1), matchers=[
-                                         {"name": "service", "value": "checkout", "is_regex": False, "is_equal": True}])
-    MaintenanceWindow.objects.create(name="DB failover drill", starts_at=now + timedelta(hours=3),
-                                     ends_at=now + timedelta(hours=4))
-    MaintenanceWindow.objects.create(name="Next week", starts_at=now + timedelta(days=7),
-                                     ends_at=now + timedelta(days=7, hours=1))
+    MaintenanceWindow.objects.create(
+        name="Kernel patching",
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(hours=1),
+        matchers=[{"name": "service", "value": "checkout", "is_regex": False, "is_equal": True}],
+    )
+    MaintenanceWindow.objects.create(
+        name="DB failover drill", starts_at=now + timedelta(hours=3), ends_at=now + timedelta(hours=4)
+    )
+    MaintenanceWindow.objects.create(
+        name="Next week", starts_at=now + timedelta(days=7), ends_at=now + timedelta(days=7, hours=1)
+    )
 
     page = responder_client.get(reverse("incidents:list")).content.decode()
 
@@ -335,12 +396,20 @@ def test_it_shows_active_and_next_day_windows_on_the_dashboard(responder_client:
 # --- incident page -----------------------------------------------------------------------------------
 
 
-def add_alert(integration: Integration, incident, labels: dict[str, str], **fields) -> Alert:  # type: ignore[no-untyped-def]
+def add_alert(integration: Integration, incident: Incident, labels: dict[str, str], **fields: Any) -> Alert:
     now = timezone.now()
-    values = dict(integration=integration, incident=incident, fingerprint=str(abs(hash(tuple(labels.items()))))[:16],
-                  status=AlertStatus.FIRING, labels=labels, annotations={}, starts_at=now, first_seen_at=now,
-                  last_seen_at=now)
-    values.update(fields)
+    values = {
+        "integration": integration,
+        "incident": incident,
+        "fingerprint": hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16],
+        "status": AlertStatus.FIRING,
+        "labels": labels,
+        "annotations": {},
+        "starts_at": now,
+        "first_seen_at": now,
+        "last_seen_at": now,
+        **fields,
+    }
     return Alert.objects.create(**values)
 
 
@@ -349,11 +418,22 @@ def test_it_shows_the_incidents_alerts_with_labels_annotations_and_source_links(
 ) -> None:
     integration, _ = integration_create(name="prod-am")
     incident = incident_open(title="5xx rate above 5%", severity=p1, source=Source.ALERTMANAGER)
-    add_alert(integration, incident, {"alertname": "HighErrorRate", "instance": "web-1:8080"},
-              annotations={"summary": "5xx rate above 5%", "description": "checkout 5xx ratio is 7.2%"},
-              generator_url="http://prometheus.example:9090/graph?g0.expr=x", times_received=4)
-    add_alert(integration, incident, {"alertname": "HighErrorRate", "instance": "web-2:8080"},
-              status=AlertStatus.RESOLVED, ends_at=timezone.now(), generator_url="javascript:alert(1)")
+    add_alert(
+        integration,
+        incident,
+        {"alertname": "HighErrorRate", "instance": "web-1:8080"},
+        annotations={"summary": "5xx rate above 5%", "description": "checkout 5xx ratio is 7.2%"},
+        generator_url="http://prometheus.example:9090/graph?g0.expr=x",
+        times_received=4,
+    )
+    add_alert(
+        integration,
+        incident,
+        {"alertname": "HighErrorRate", "instance": "web-2:8080"},
+        status=AlertStatus.RESOLVED,
+        ends_at=timezone.now(),
+        generator_url="javascript:alert(1)",
+    )
 
     page = responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
 
@@ -365,12 +445,17 @@ def test_it_shows_the_incidents_alerts_with_labels_annotations_and_source_links(
     assert "left out" not in page
 
 
-def test_it_refreshes_the_alerts_table_so_alerts_joining_later_appear(responder_client: Client, p1: Severity) -> None:
+def test_it_refreshes_the_alerts_table_so_alerts_joining_later_appear(
+    responder_client: Client, p1: Severity
+) -> None:
     integration, _ = integration_create(name="prod-am")
     incident = incident_open(title="Disk full", severity=p1, source=Source.ALERTMANAGER)
     add_alert(integration, incident, {"alertname": "DiskFull", "instance": "db-1"})
     url = reverse("alertmanager:incident-alerts", args=[incident.pk])
-    assert f'hx-get="{url}"' in responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert (
+        f'hx-get="{url}"'
+        in responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    )
     add_alert(integration, incident, {"alertname": "DiskFull", "instance": "db-2"})
 
     fragment = responder_client.get(url, HTTP_HX_REQUEST="true").content.decode()
@@ -379,19 +464,30 @@ def test_it_refreshes_the_alerts_table_so_alerts_joining_later_appear(responder_
     assert "2 from Alertmanager" in fragment and '<span class="chip-v">db-2</span>' in fragment
 
 
-def test_it_warns_when_alertmanager_truncated_the_latest_delivery(responder_client: Client, p1: Severity) -> None:
+def test_it_warns_when_alertmanager_truncated_the_latest_delivery(
+    responder_client: Client, p1: Severity
+) -> None:
     integration, _ = integration_create(name="prod-am")
     incident = incident_open(title="Disk full", severity=p1, source=Source.ALERTMANAGER)
     add_alert(integration, incident, {"alertname": "DiskFull", "instance": "db-1"})
-    WebhookDelivery.objects.create(integration=integration, incident=incident, received_at=timezone.now(),
-                                   status="firing", alert_count=2, truncated_alerts=1, body={})
+    WebhookDelivery.objects.create(
+        integration=integration,
+        incident=incident,
+        received_at=timezone.now(),
+        status="firing",
+        alert_count=2,
+        truncated_alerts=1,
+        body={},
+    )
 
     page = responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
 
     assert "Alertmanager left out 1 alert from its latest notification" in page
 
 
-def test_it_shows_nothing_extra_for_an_incident_without_alerts(responder_client: Client, p1: Severity) -> None:
+def test_it_shows_nothing_extra_for_an_incident_without_alerts(
+    responder_client: Client, p1: Severity
+) -> None:
     incident = incident_open(title="Declared by hand", severity=p1, source=Source.WEB)
 
     page = responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()

@@ -24,9 +24,12 @@ def yaml_quote(value: object) -> str:
 def matchers_text(matchers: list[dict[str, Any]] | None) -> str:
     """``service=checkout, alertname=~Disk.*``; works for both stored matcher shapes."""
     normalised = [
-        {"name": m.get("name"), "value": m.get("value"),
-         "is_regex": m.get("is_regex", m.get("isRegex", False)),
-         "is_equal": m.get("is_equal", m.get("isEqual", True))}
+        {
+            "name": m.get("name"),
+            "value": m.get("value"),
+            "is_regex": m.get("is_regex", m.get("isRegex", False)),
+            "is_equal": m.get("is_equal", m.get("isEqual", True)),
+        }
         for m in matchers or []
     ]
     return format_matchers(normalised).replace("\n", ", ")
