@@ -116,7 +116,7 @@ def _integration_fields(data: dict[str, Any]) -> dict[str, Any]:
 @staff_required
 def integration_create(request: HttpRequest) -> HttpResponse:
     form = IntegrationForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={
             "severity_mapping": "\n".join(f"{k}={v}" for k, v in DEFAULT_SEVERITY_MAPPING.items()),
         },
@@ -184,7 +184,9 @@ def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def integration_edit(request: HttpRequest, pk: int) -> HttpResponse:
     integration = _get_integration(request, pk)
-    form = IntegrationForm(request.POST or None, initial=IntegrationForm.initial_for(integration))
+    form = IntegrationForm(
+        request.POST if request.method == "POST" else None, initial=IntegrationForm.initial_for(integration)
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -170,6 +170,8 @@ def test_it_offers_the_silence_form_on_the_incident_page(responder_client: Clien
 
     assert f'hx-post="{reverse("alertmanager:silence-create", args=[incident.pk])}"' in page
     assert '<option value="4h">4 hours</option>' in page
+    panel = page[page.index('<section id="silences"') :]
+    assert 'name="csrfmiddlewaretoken" value="' in panel.split("</form>")[0]  # works without htmx too
 
 
 @pytest.mark.alertmanager
