@@ -23,7 +23,6 @@ import os
 import queue
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import threading

@@ -160,8 +160,9 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
             latest_rows = _rows(latest, [a.fingerprint for a in rest]) if latest else {}
             if any(_fires_anew(a, latest_rows.get(a.fingerprint)) for a in rest):
                 try:
-                    with transaction.atomic():
-                        incident, how = _open_or_reopen(ctx, group, latest, rest)
+                    # incident_open / incident_reopen run in their own savepoint: a failure here
+                    # rolls back only their writes, and this transaction carries on.
+                    incident, how = _open_or_reopen(ctx, group, latest, rest)
                 except (IntegrityError, ConflictError):
                     # A concurrent webhook opened or reopened this group's incident first and has
                     # committed: the next attempt finds it open and joins it.

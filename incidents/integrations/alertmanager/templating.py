@@ -13,9 +13,10 @@ default template and says so in the log.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from incidents.models import DESCRIPTION_MAX, TITLE_MAX
@@ -65,7 +66,13 @@ def template_context(payload: Payload, alerts: list[AlertIn] | None = None) -> d
 
 def render(source: str, context: dict[str, Any]) -> str:
     """Render one template; raises jinja2's TemplateError (incl. SecurityError, UndefinedError)."""
-    return _env.from_string(source).render(context)
+    return _compiled(source).render(context)
+
+
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    """Compiling costs milliseconds and integrations have a handful of templates: keep them."""
+    return _env.from_string(source)
 
 
 def render_title(source: str, context: dict[str, Any]) -> str:
