@@ -18,3 +18,6 @@ urlpatterns = [
     path("health", health.health, name="health"),
     path("metrics", health.metrics_view, name="metrics"),
 ]
+
+handler404 = "opsportal.errors.not_found"
+handler500 = "opsportal.errors.server_error"
