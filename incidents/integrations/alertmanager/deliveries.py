@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import WebhookDelivery
@@ -31,7 +32,7 @@ def deliveries_prune(*, now: datetime | None = None) -> int:
     return deleted
 
 
-def _delete_batches(queryset) -> int:  # type: ignore[no-untyped-def]
+def _delete_batches(queryset: QuerySet[WebhookDelivery]) -> int:
     deleted = 0
     while True:
         ids = list(queryset.order_by("received_at", "pk").values_list("pk", flat=True)[:BATCH])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -66,7 +67,7 @@ def lock(incident: Incident) -> Incident | None:
     return Incident.objects.select_for_update().filter(pk=incident.pk).first()
 
 
-def reopenable(incident: Incident | None, integration: Integration, now) -> bool:  # type: ignore[no-untyped-def]
+def reopenable(incident: Incident | None, integration: Integration, now: datetime) -> bool:
     """A resolved (not closed) incident whose resolution is recent enough to reopen."""
     return (
         incident is not None

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from incidents import lifecycle
@@ -74,7 +74,7 @@ def _resolve_if_still_quiet(pk: int, integration: Integration, cutoff: datetime,
     return True
 
 
-def _claim(queryset):  # type: ignore[no-untyped-def]
+def _claim(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
     """Lock the row; on PostgreSQL skip one that a webhook or another sweep holds."""
     if settings.USING_POSTGRES:
         return queryset.select_for_update(skip_locked=True)
