@@ -151,6 +151,8 @@ ALERTMANAGER_MAX_ALERTS = env.int("ALERTMANAGER_MAX_ALERTS", default=20_000)
 ALERTMANAGER_DELIVERY_RETENTION = timedelta(days=env.float("ALERTMANAGER_DELIVERY_RETENTION_DAYS", default=7))
 ALERTMANAGER_DELIVERY_MAX_ROWS = env.int("ALERTMANAGER_DELIVERY_MAX_ROWS", default=100_000)
 ALERTMANAGER_SWEEP_SECONDS = env.float("ALERTMANAGER_SWEEP_SECONDS", default=30.0)
+# A webhook waiting longer than this for a row lock answers 503 (Alertmanager retries) instead of hanging.
+ALERTMANAGER_LOCK_TIMEOUT_SECONDS = env.float("ALERTMANAGER_LOCK_TIMEOUT_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE["alertmanager-inactivity-sweep"] = {
     "task": "incidents.integrations.alertmanager.tasks.alertmanager_inactivity_sweep",
     "schedule": timedelta(seconds=ALERTMANAGER_SWEEP_SECONDS),

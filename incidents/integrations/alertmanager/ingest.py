@@ -21,7 +21,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -118,11 +119,13 @@ def alertmanager_ingest(
 ) -> IngestResult:
     """Store one validated webhook post and apply it to incidents, in one transaction.
 
-    Raises django.db.OperationalError/InterfaceError when the database is unavailable (the webhook
-    answers 503 so Alertmanager retries) and nothing is stored half-way in any failure.
+    Raises django.db.OperationalError/InterfaceError when the database is unavailable or a lock
+    is not granted within ALERTMANAGER_LOCK_TIMEOUT_SECONDS (the webhook answers 503 so
+    Alertmanager retries, instead of hanging); nothing is stored half-way in any failure.
     """
     now = received_at or timezone.now()
     with transaction.atomic():
+        _limit_lock_waits()
         ctx = _Context(integration, payload, now)
         outcomes = [_ingest_group(ctx, group) for group in grouping.groups_for(integration, payload)]
         primary = min(outcomes, key=lambda o: _SIGNIFICANCE.index(o.action), default=None)
@@ -210,6 +213,15 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
     if how:
         return _GroupOutcome(how, incident)
     return _GroupOutcome(UPDATED if changes.any else UNCHANGED, incident)
+
+
+def _limit_lock_waits() -> None:
+    """On PostgreSQL, give up waiting for a row lock (say, an incident someone's long transaction
+    holds) after a while: a 503 that Alertmanager retries beats a request that never answers."""
+    seconds = float(getattr(settings, "ALERTMANAGER_LOCK_TIMEOUT_SECONDS", 15))
+    if connection.vendor == "postgresql" and seconds > 0:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])
 
 
 def _fires_anew(alert: AlertIn, row: _Row | None) -> bool:

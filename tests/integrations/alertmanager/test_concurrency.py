@@ -8,8 +8,8 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test import Client
+from django.db import connection, transaction
+from django.test import Client, override_settings
 
 from incidents.integrations.alertmanager.models import Alert
 from incidents.models import EventKind, Incident, Status
@@ -90,3 +90,35 @@ def test_it_reopens_a_resolved_incident_once_when_parallel_webhooks_refire_it() 
     assert incident.events.filter(kind=EventKind.REOPENED).count() == 1
     assert sorted(body["action"] for _, body in results).count("reopened") == 1
     assert Alert.objects.filter(incident=incident).count() == 11
+
+
+@override_settings(ALERTMANAGER_LOCK_TIMEOUT_SECONDS=0.5)
+def test_it_answers_503_instead_of_hanging_when_the_incident_stays_locked() -> None:
+    hook = make_hook()
+    body = json.dumps(payload([alert("web-1")])).encode()
+    assert hook.post(body).status_code == 200
+    incident = Incident.objects.get()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        try:
+            with transaction.atomic():
+                Incident.objects.select_for_update().get(pk=incident.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        response = hook.post(body)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    assert Alert.objects.get().times_received == 1  # nothing of the refused post was kept
+    assert hook.post(body).status_code == 200  # the retry goes through once the lock is gone
