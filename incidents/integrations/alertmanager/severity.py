@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from incidents.defaults import ensure_severities
 from incidents.models import Severity
 from opsportal.lib.exceptions import ApplicationError
 
@@ -24,7 +25,11 @@ class SeverityPicker:
     def __init__(self, integration: Integration):
         self.integration = integration
         self.mapping = severity_mapping(integration)
-        self.by_name = {s.name: s for s in Severity.objects.all()}
+        rows = list(Severity.objects.all())
+        if not rows:  # an empty table (a fresh or flushed database): alerts must still open incidents
+            ensure_severities()
+            rows = list(Severity.objects.all())
+        self.by_name = {s.name: s for s in rows}
         least = max(self.by_name.values(), key=lambda s: s.rank, default=None)
         default = None
         if integration.default_severity_id is not None:

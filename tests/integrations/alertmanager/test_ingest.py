@@ -353,3 +353,12 @@ def test_it_accepts_ten_thousand_alerts_in_one_post(hook: Hook) -> None:
     assert response.json()["alerts"] == 10_000
     assert Alert.objects.count() == 10_000
     assert Incident.objects.count() == 1
+
+
+def test_it_still_opens_incidents_when_the_severity_table_is_empty(hook: Hook) -> None:
+    Severity.objects.all().delete()
+
+    response = hook.post(RUN1[0])
+
+    assert response.status_code == 200
+    assert Incident.objects.get().severity.name == "P1"

@@ -6,16 +6,16 @@ import pytest
 from django.conf import settings
 from prometheus_client import REGISTRY
 
-from .webhook_support import Hook, alert, hook, payload  # noqa: F401
-
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # counters move on commit
+from .webhook_support import alert, make_hook, payload
 
 
 def value(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def test_it_counts_webhooks_alerts_and_incidents(hook: Hook) -> None:
+@pytest.mark.django_db(transaction=True)  # the counters move when the transaction commits
+def test_it_counts_webhooks_alerts_and_incidents(severities) -> None:  # type: ignore[no-untyped-def]
+    hook = make_hook("metrics-am")
     name = hook.integration.name
     before = {
         "accepted": value("opsportal_alertmanager_webhooks_total", integration=name, outcome="accepted"),
