@@ -212,7 +212,9 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
             how = RESOLVED
     if how:
         return _GroupOutcome(how, incident)
-    return _GroupOutcome(UPDATED if changes.any else UNCHANGED, incident)
+    if changes.any:
+        return _GroupOutcome(UPDATED, incident)
+    return _GroupOutcome(SUPPRESSED if held else UNCHANGED, incident)
 
 
 def _limit_lock_waits() -> None:
@@ -246,7 +248,7 @@ def _open_or_reopen(
         )
         ctx.on_commit.append(("reopened", 1))
         return incident, REOPENED
-    context = template_context(ctx.payload, group.alerts)
+    context = template_context(ctx.payload, alerts)  # the group's alerts a maintenance window let through
     firing = [a.labels for a in alerts if a.firing]
     incident = lifecycle.incident_open(
         title=render_title(ctx.integration.title_template, context),

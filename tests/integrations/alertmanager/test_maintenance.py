@@ -213,3 +213,16 @@ def test_it_deletes_a_window_and_keeps_the_alerts_it_held(hook: Hook) -> None:
     assert Alert.objects.get().maintenance_window is None
     with pytest.raises(ApplicationError, match="does not exist"):
         maintenance_window_delete(window=held.pk, actor=None)
+
+
+def test_it_holds_new_alerts_of_an_open_incident_that_a_window_matches(hook: Hook) -> None:
+    hook.post(payload([alert("web-1")]))
+    incident = Incident.objects.get()
+    window(hook, matchers='instance="web-2"')
+
+    response = hook.post(payload([alert("web-1"), alert("web-2")]))
+
+    assert response.json()["action"] == "suppressed"
+    assert response.json()["incident"] == incident.pk
+    assert list(incident.alerts.values_list("labels__instance", flat=True)) == ["web-1"]
+    assert Alert.objects.get(incident__isnull=True).labels["instance"] == "web-2"
