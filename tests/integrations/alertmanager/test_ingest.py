@@ -362,3 +362,26 @@ def test_it_still_opens_incidents_when_the_severity_table_is_empty(hook: Hook) -
 
     assert response.status_code == 200
     assert Incident.objects.get().severity.name == "P1"
+
+
+def test_it_uses_the_arrival_time_when_an_alert_has_no_start(hook: Hook) -> None:
+    before = dj_timezone.now()
+    hook.post(payload([alert("web-1", starts_at="0001-01-01T00:00:00Z")]))
+
+    row = Alert.objects.get()
+    assert before <= row.starts_at <= dj_timezone.now()
+    assert row.first_seen_at == row.starts_at
+
+
+def test_it_leaves_a_closed_incident_alone_when_its_alerts_repeat(hook: Hook) -> None:
+    hook.post(RUN1[0])
+    incident = Incident.objects.get()
+    incident_resolve(incident=incident, actor=None, source=Source.WEB)
+    incident_close(incident=incident, actor=None, source=Source.WEB)
+    events_before = incident.events.count()
+
+    response = hook.post(RUN1[0])
+
+    assert response.json()["action"] == "unchanged"
+    assert Incident.objects.count() == 1
+    assert incident.events.count() == events_before
