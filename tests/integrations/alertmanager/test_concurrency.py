@@ -124,3 +124,19 @@ def test_it_answers_503_instead_of_hanging_when_the_incident_stays_locked(severi
     assert int(response["Retry-After"]) > 0
     assert Alert.objects.get().times_received == 1  # nothing of the refused post was kept
     assert hook.post(body).status_code == 200  # the retry goes through once the lock is gone
+
+
+def test_it_splits_parallel_multi_group_posts_without_deadlocks_or_duplicates(severities) -> None:  # type: ignore[no-untyped-def]
+    hook = make_hook("by-instance", grouping="labels", group_by_labels=["instance"])
+    instances = [f"web-{i}" for i in range(6)]
+    bodies = []
+    for sender in range(12):
+        order = instances[sender % 6:] + instances[:sender % 6]  # every sender lists the groups differently
+        bodies.append(json.dumps(payload([alert(name, alertname="Split") for name in order])).encode())
+
+    results = race(bodies, hook.token)
+
+    assert [status for status, _ in results] == [200] * 12, results
+    assert Incident.objects.count() == 6
+    assert {len(body["incidents"]) for _, body in results} == {6}
+    assert sorted(Incident.objects.values_list("alerts__labels__instance", flat=True)) == instances
