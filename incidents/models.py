@@ -143,6 +143,8 @@ class Incident(models.Model):
                 name="incident_resolve_due_open",
             ),
             models.Index(fields=["severity", "status"], name="incident_severity_status"),
+            # Alertmanager grouping: the latest incident of a group, to reopen within the window.
+            models.Index(fields=["group_key", "-opened_at"], name="incident_group_latest"),
         ]
 
     def __str__(self) -> str:

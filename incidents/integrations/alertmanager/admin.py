@@ -30,9 +30,6 @@ def receiver_url() -> str:
 
 
 class IntegrationForm(forms.ModelForm):
-    alertmanager_url = forms.URLField(
-        required=False, assume_scheme="https", help_text=Integration._meta.get_field("alertmanager_url").help_text
-    )
 
     class Meta:
         model = Integration

@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from incidents.models import Service, Severity
+from opsportal.lib.validators import ServiceURLValidator
 
 from .models import Integration
 
@@ -221,17 +222,12 @@ class IntegrationForm(forms.Form):
         maximum=timedelta(days=30),
         help_text="Resolve when no alert was seen for this long, for senders that never resolve. Empty: off.",
     )
-    alertmanager_url = forms.URLField(
+    alertmanager_url = forms.CharField(
         label="Alertmanager API URL",
         required=False,
-        max_length=200,
-        assume_scheme="http",
-        widget=forms.URLInput(attrs={"placeholder": "http://alertmanager.monitoring.svc:9093"}),
-        # Django's URL validation (also on the model) wants a dotted host name or an IP address.
-        error_messages={
-            "invalid": "Enter a full http(s) URL whose host has a domain or is an IP address, "
-            "e.g. http://alertmanager.monitoring.svc:9093 or http://10.0.0.5:9093."
-        },
+        max_length=300,
+        validators=[ServiceURLValidator()],
+        widget=forms.URLInput(attrs={"placeholder": "http://alertmanager:9093"}),
         help_text="Alertmanager's base URL, so responders can create silences from the incident page.",
     )
 

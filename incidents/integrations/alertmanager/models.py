@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from incidents.models import Incident, Service, Severity
+from opsportal.lib.validators import ServiceURLValidator
 
 DEFAULT_SEVERITY_MAPPING = {
     "critical": "P1",
@@ -59,7 +60,10 @@ class Integration(models.Model):
     inactivity_timeout = models.DurationField(
         null=True, blank=True, help_text="Auto-resolve when no alert was seen for this long (senders that never resolve)."
     )
-    alertmanager_url = models.URLField(blank=True, help_text="Alertmanager base URL, for silences.")
+    alertmanager_url = models.CharField(
+        max_length=300, blank=True, validators=[ServiceURLValidator()],
+        help_text="Alertmanager base URL, for silences, e.g. http://alertmanager:9093.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -162,7 +162,8 @@ def test_it_rotates_the_token_and_the_old_one_stops_working(staff_client: Client
         ({"severity_mapping": "critical=P9"}, "unknown severity “P9”"),
         ({"severity_mapping": "critical"}, "write label value=severity"),
         ({"reopen_window": "soon"}, "“soon” is not a duration"),
-        ({"alertmanager_url": "not a url"}, "Enter a full http(s) URL"),
+        ({"alertmanager_url": "not a url"}, "Enter an http(s) URL such as http://alertmanager:9093"),
+        ({"alertmanager_url": "ftp://alertmanager:9093"}, "Enter an http(s) URL"),
     ],
 )
 def test_it_shows_integration_form_errors_inline(
@@ -173,6 +174,15 @@ def test_it_shows_integration_form_errors_inline(
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Integration.objects.exists()
+
+
+def test_it_accepts_a_compose_style_alertmanager_host(staff_client: Client) -> None:
+    response = staff_client.post(
+        reverse("alertmanager:integration-create"), create_form(alertmanager_url="http://alertmanager:9093/")
+    )
+
+    assert response.status_code == 302
+    assert Integration.objects.get().alertmanager_url == "http://alertmanager:9093"
 
 
 def test_it_says_when_the_integration_name_is_taken(staff_client: Client) -> None:
