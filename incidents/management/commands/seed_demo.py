@@ -12,6 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import lifecycle
+from incidents.integrations.alertmanager.ingest import alertmanager_ingest
+from incidents.integrations.alertmanager.maintenance import maintenance_window_create
+from incidents.integrations.alertmanager.payload import parse_payload
+from incidents.integrations.alertmanager.tokens import integration_create
 from incidents.models import Incident, Service, Severity, Source
 
 LOGIN_FILE = "demo-login.txt"
@@ -27,22 +31,26 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(12)
             with transaction.atomic():
                 admin = User.objects.create_superuser("admin", "admin@example.com", password)
-                self._seed(admin)
-            login_file.write_text(f"admin {password}\n")
+                token = self._seed(admin)
+            login_file.write_text(f"admin {password} {token}\n")
             login_file.chmod(0o600)
-            self.stdout.write("Demo data loaded: 2 services, 5 incidents, user 'admin'.")
+            self.stdout.write("Demo data loaded: 2 services, 5 incidents, an Alertmanager integration, "
+                              "a maintenance window, user 'admin'.")
         if login_file.exists():
-            user, password = login_file.read_text().split()
+            user, password, token = (login_file.read_text().split() + [""])[:3]
             self.stdout.write(self.style.SUCCESS(
                 f"\n  Opsportal: {settings.PUBLIC_URL}\n  Login:     {user} / {password}\n"
-                f"  (stored in {login_file}; change it in the admin)\n"
+                + (f"  Alertmanager webhook: {settings.PUBLIC_URL}/hooks/alertmanager  "
+                   f"(Authorization: Bearer {token})\n" if token else "")
+                + f"  (stored in {login_file}; change the password in the admin)\n"
             ))
         else:
             self.stdout.write("User 'admin' exists and was not created by seed_demo: use your own login.")
 
-    def _seed(self, admin) -> None:  # type: ignore[no-untyped-def]
+    def _seed(self, admin) -> str:  # type: ignore[no-untyped-def]
+        """Demo rows; returns the demo Alertmanager integration's token ("" if there was data already)."""
         if Incident.objects.exists():
-            return
+            return ""
         now = timezone.now()
         checkout = Service.objects.create(name="checkout", owner_team="payments",
                                           description="Cart, payment and order placement.")
@@ -50,10 +58,13 @@ class Command(BaseCommand):
                                         description="Product search and suggestions.")
         sev = {s.name: s for s in Severity.objects.all()}
 
-        lifecycle.incident_open(
-            title="5xx rate above 5% on checkout", severity=sev["P1"], service=checkout, source=Source.ALERTMANAGER,
-            labels={"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"},
-            description="checkout 5xx ratio is 7.2% for 10m", opened_at=now - timedelta(minutes=6),
+        integration, token = integration_create(name="prometheus-demo", default_service=checkout)
+        self._fire_demo_alerts(integration, now - timedelta(minutes=6))
+        maintenance_window_create(
+            name="search-api index rebuild", actor=admin, matchers='service="search-api"',
+            starts_at=(now + timedelta(days=1)).replace(hour=2, minute=0, second=0, microsecond=0),
+            ends_at=(now + timedelta(days=1)).replace(hour=4, minute=0, second=0, microsecond=0),
+            comment="Nightly reindex; search alerts are expected.",
         )
         slow = lifecycle.incident_open(
             title="Search p99 latency above 2s", severity=sev["P2"], service=search, source=Source.WEB, actor=admin,
@@ -81,3 +92,27 @@ class Command(BaseCommand):
         lifecycle.incident_resolve(incident=old, actor=admin, source=Source.WEB,
                                    note="Restarted the database, raised the pool size to 40.")
         lifecycle.incident_close(incident=old, actor=admin, source=Source.WEB)
+        return token
+
+    def _fire_demo_alerts(self, integration, starts_at) -> None:  # type: ignore[no-untyped-def]
+        """The same path a real Alertmanager post takes, so the demo P1 has an alerts table."""
+        started = starts_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        common = {"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"}
+        annotations = {"summary": "5xx rate above 5% on checkout",
+                       "description": "checkout 5xx ratio is 7.2% for 10m",
+                       "runbook_url": "https://runbooks.example/checkout"}
+        body = {
+            "version": "4", "status": "firing", "receiver": "opsportal", "externalURL": "http://127.0.0.1:9093",
+            "groupKey": '{}:{alertname="HighErrorRate", service="checkout"}', "truncatedAlerts": 0,
+            "groupLabels": {"alertname": "HighErrorRate", "service": "checkout"},
+            "commonLabels": common, "commonAnnotations": annotations,
+            "alerts": [
+                {"status": "firing", "labels": {**common, "instance": f"web-{n}:8080"}, "annotations": annotations,
+                 "startsAt": started, "endsAt": "0001-01-01T00:00:00Z",
+                 "generatorURL": "http://prometheus.example:9090/graph?g0.expr=rate%28http_errors%5B5m%5D%29",
+                 "fingerprint": f"f7ca8b2ae37f4b5{n}"}
+                for n in (1, 2)
+            ],
+        }
+        alertmanager_ingest(integration=integration, payload=parse_payload(body), body=body,
+                            received_at=starts_at)

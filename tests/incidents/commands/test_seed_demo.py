@@ -21,6 +21,9 @@ def test_it_loads_demo_data_once_and_prints_a_working_login(settings, tmp_path, 
     call_command("seed_demo", stdout=second)
 
     assert count == 5 and Incident.objects.count() == count
+    p1 = Incident.objects.get(source="alertmanager", severity__name="P1")
+    assert p1.alerts.count() == 2 and p1.status == Status.TRIGGERED
+    assert "Bearer " in second.getvalue()
     statuses = set(Incident.objects.values_list("status", flat=True))
     assert {Status.TRIGGERED, Status.ACKNOWLEDGED, Status.RESOLVED, Status.CLOSED} <= statuses
     login = [line for line in second.getvalue().splitlines() if "Login:" in line][0]
