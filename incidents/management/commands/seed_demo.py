@@ -14,7 +14,7 @@ from django.utils import timezone
 from incidents import lifecycle
 from incidents.integrations.alertmanager.ingest import alertmanager_ingest
 from incidents.integrations.alertmanager.maintenance import maintenance_window_create
-from incidents.integrations.alertmanager.payload import parse_payload
+from incidents.integrations.alertmanager.payload import fingerprint_for, parse_payload
 from incidents.integrations.alertmanager.tokens import integration_create
 from incidents.models import Incident, Service, Severity, Source
 
@@ -110,7 +110,7 @@ class Command(BaseCommand):
                 {"status": "firing", "labels": {**common, "instance": f"web-{n}:8080"}, "annotations": annotations,
                  "startsAt": started, "endsAt": "0001-01-01T00:00:00Z",
                  "generatorURL": "http://prometheus.example:9090/graph?g0.expr=rate%28http_errors%5B5m%5D%29",
-                 "fingerprint": f"f7ca8b2ae37f4b5{n}"}
+                 "fingerprint": fingerprint_for({**common, "instance": f"web-{n}:8080"})}
                 for n in (1, 2)
             ],
         }
