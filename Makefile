@@ -9,7 +9,7 @@ export OPSPORTAL_DATA_DIR ?= $(CURDIR)/data
 TEST_DATA_DIR := $(CURDIR)/data/test
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test bench install install-test lint clean
+.PHONY: run test bench install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,7 @@ run: install
 		$(BIN)/honcho start -f Procfile
 
 test: install-test
+	$(BIN)/ruff check .
 	rm -rf "$(TEST_DATA_DIR)" && mkdir -p "$(TEST_DATA_DIR)"
 	OPSPORTAL_DATA_DIR="$(TEST_DATA_DIR)" $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 

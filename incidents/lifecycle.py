@@ -27,7 +27,6 @@ from .models import (
     Incident,
     Service,
     Severity,
-    Source,
     Status,
     TimelineEvent,
 )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.core.cache import cache
+
+log = logging.getLogger(__name__)
 
 PREFIX = "opsportal:heartbeat:"
 
@@ -14,7 +17,7 @@ def beat(name: str) -> None:
     try:
         cache.set(PREFIX + name, time.time(), timeout=24 * 3600)
     except Exception:  # noqa: BLE001 - health reporting must not take the scheduler or a task down
-        pass
+        log.warning("could not record the %s heartbeat", name, exc_info=True)
 
 
 def age(name: str) -> float | None:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-from prometheus_client.registry import Collector
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 HTTP_REQUESTS = Counter(
     "opsportal_http_requests_total", "HTTP requests answered", ["method", "route", "status"]

@@ -12,6 +12,17 @@ from incidents.models import EventKind, Source
 from opsportal.lib.exceptions import ConflictError
 
 
+def _ack(incident_id: int, user, barrier: threading.Barrier, outcomes: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    try:
+        barrier.wait()
+        lifecycle.incident_acknowledge(incident=incident_id, actor=user, source=Source.WEB)
+        outcomes[user.username] = "won"
+    except ConflictError as exc:
+        outcomes[user.username] = exc.message
+    finally:
+        connection.close()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_it_lets_exactly_one_of_two_concurrent_acknowledgements_win(p1, responder, other_responder):  # type: ignore[no-untyped-def]
@@ -19,18 +30,8 @@ def test_it_lets_exactly_one_of_two_concurrent_acknowledgements_win(p1, responde
         incident = lifecycle.incident_open(title="Payments down", severity=p1, source=Source.ALERTMANAGER)
         barrier = threading.Barrier(2)
         outcomes: dict[str, str] = {}
-
-        def ack(user) -> None:  # type: ignore[no-untyped-def]
-            try:
-                barrier.wait()
-                lifecycle.incident_acknowledge(incident=incident.pk, actor=user, source=Source.WEB)
-                outcomes[user.username] = "won"
-            except ConflictError as exc:
-                outcomes[user.username] = exc.message
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=ack, args=(u,)) for u in (responder, other_responder)]
+        threads = [threading.Thread(target=_ack, args=(incident.pk, u, barrier, outcomes))
+                   for u in (responder, other_responder)]
         for t in threads:
             t.start()
         for t in threads:

@@ -32,8 +32,8 @@ from opsportal.lib.exceptions import ConflictError
 
 from . import bulk, grouping, metrics
 from .maintenance import maintenance_window_matching, maintenance_windows_active
-from .models import AlertStatus, Integration, MaintenanceWindow, WebhookDelivery
 from .models import Alert as AlertRow
+from .models import AlertStatus, Integration, MaintenanceWindow, WebhookDelivery
 from .payload import AlertIn, Payload
 from .severity import SeverityPicker
 from .templating import render_description, render_title, template_context

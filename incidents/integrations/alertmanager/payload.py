@@ -12,7 +12,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from opsportal.lib.exceptions import ApplicationError
@@ -184,7 +184,7 @@ def parse_timestamp(value: str, name: str) -> datetime | None:
         raise PayloadError(name, f"must be an RFC 3339 timestamp like 2026-11-23T09:03:06Z, not {_show(value)}.")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     if zone in ("Z", "z"):
-        tz = timezone.utc
+        tz = UTC
     else:
         sign = 1 if zone[0] == "+" else -1
         hours, minutes = int(zone[1:3]), int(zone[4:6])
@@ -196,7 +196,7 @@ def parse_timestamp(value: str, name: str) -> datetime | None:
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     try:
         parsed = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz)
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         raise PayloadError(name, f"is not a real date and time: {_show(value)}.") from None
 

@@ -30,7 +30,7 @@ def test_it_acknowledges_and_swaps_in_the_header_and_timeline(signed_in, trigger
     assert html.lstrip().startswith('<section id="incident-header"')
     assert '<section id="timeline"' in html and 'hx-swap-oob="true"' in html
     assert "<li class=\"ev ev-acknowledged\">" in html
-    assert "Acknowledged #%d." % triggered_p1.pk in html  # the flash message, swapped out of band
+    assert f"Acknowledged #{triggered_p1.pk}." in html  # the flash message, swapped out of band
     assert reverse("incidents:acknowledge", args=[triggered_p1.pk]) not in html  # no second ack button
 
 

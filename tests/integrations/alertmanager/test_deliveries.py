@@ -11,7 +11,7 @@ from django.utils import timezone
 from incidents.integrations.alertmanager.models import WebhookDelivery
 from incidents.integrations.alertmanager.tasks import alertmanager_prune_deliveries
 
-from .webhook_support import Hook, alert, hook, payload  # noqa: F401
+from .webhook_support import Hook, alert, payload
 
 pytestmark = pytest.mark.django_db
 

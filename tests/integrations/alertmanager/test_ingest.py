@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone as dj_timezone
@@ -11,7 +11,7 @@ from incidents.integrations.alertmanager.models import Alert, AlertStatus, Webho
 from incidents.lifecycle import incident_close, incident_resolve
 from incidents.models import EventKind, Incident, Severity, Source, Status, TimelineEvent
 
-from .webhook_support import Hook, alert, captured_bodies, hook, make_hook, payload  # noqa: F401
+from .webhook_support import Hook, alert, captured_bodies, make_hook, payload
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_it_opens_an_incident_for_a_firing_group(hook: Hook) -> None:
     assert row.labels["instance"] == "web-1:8080"
     assert row.annotations["runbook_url"] == "https://runbooks.example/checkout"
     assert row.generator_url.startswith("http://prometheus.example:9090/graph")
-    assert row.starts_at == datetime(2026, 11, 23, 9, 3, 6, tzinfo=timezone.utc)
+    assert row.starts_at == datetime(2026, 11, 23, 9, 3, 6, tzinfo=UTC)
     assert row.ends_at is None  # Go zero time "0001-01-01T00:00:00Z" means no end
     assert row.times_received == 1
     delivery = WebhookDelivery.objects.get()
@@ -64,7 +64,7 @@ def test_it_adds_a_new_alert_of_the_group_to_the_same_incident_with_an_event(hoo
     assert joined.data["joined"] == ["35168abc2368c313"]
     web2 = incident.alerts.get(fingerprint="35168abc2368c313")
     # 9-digit fraction from Prometheus/amtool: truncated to microseconds, not rejected.
-    assert web2.starts_at == datetime(2026, 11, 23, 9, 3, 18, 359775, tzinfo=timezone.utc)
+    assert web2.starts_at == datetime(2026, 11, 23, 9, 3, 18, 359775, tzinfo=UTC)
 
 
 def test_it_records_a_partial_resolution_and_keeps_the_incident_open(hook: Hook) -> None:
@@ -76,7 +76,7 @@ def test_it_records_a_partial_resolution_and_keeps_the_incident_open(hook: Hook)
     assert incident.status == Status.TRIGGERED
     web1 = incident.alerts.get(fingerprint="f7ca8b2ae37f4b50")
     assert web1.status == AlertStatus.RESOLVED
-    assert web1.ends_at == datetime(2026, 11, 23, 9, 3, 33, tzinfo=timezone.utc)
+    assert web1.ends_at == datetime(2026, 11, 23, 9, 3, 33, tzinfo=UTC)
     assert incident.alerts.get(fingerprint="35168abc2368c313").status == AlertStatus.FIRING
     assert events(incident, EventKind.ALERTS)[-1].message == "1 alert resolved: web-1:8080."
 
@@ -155,8 +155,8 @@ def test_it_resolves_an_alert_from_a_sender_without_end_time_via_resolve_timeout
 
     assert response.json()["action"] == "resolved"
     row = Alert.objects.get()
-    assert row.starts_at == datetime(2026, 11, 23, 9, 5, 56, 190598, tzinfo=timezone.utc)
-    assert row.ends_at == datetime(2026, 11, 23, 9, 6, 6, 190598, tzinfo=timezone.utc)
+    assert row.starts_at == datetime(2026, 11, 23, 9, 5, 56, 190598, tzinfo=UTC)
+    assert row.ends_at == datetime(2026, 11, 23, 9, 6, 6, 190598, tzinfo=UTC)
     assert row.times_received == 3
 
 

@@ -19,7 +19,7 @@ from incidents.integrations.alertmanager.models import Alert, AlertStatus, Maint
 from incidents.models import Incident
 from opsportal.lib.exceptions import ApplicationError, ConflictError
 
-from .webhook_support import Hook, alert, hook, make_hook, payload  # noqa: F401
+from .webhook_support import Hook, alert, make_hook, payload
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +17,7 @@ from incidents.integrations.alertmanager.payload import (
 
 from .webhook_support import alert, captured, payload
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_it_parses_a_captured_post() -> None:

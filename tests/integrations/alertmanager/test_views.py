@@ -1,11 +1,8 @@
-"""Integration and maintenance pages, and the Alertmanager parts of the incident pages."""
+"""Integration pages: list, create, token shown once, rotate, edit, disable."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,40 +10,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.integrations.alertmanager.models import (
-    Alert,
-    AlertStatus,
     Integration,
     MaintenanceWindow,
     WebhookDelivery,
 )
 from incidents.integrations.alertmanager.tokens import integration_create, integration_for_token
 from incidents.lifecycle import incident_open
-from incidents.models import Incident, Severity, Source
+from incidents.models import Severity, Source
 
 pytestmark = pytest.mark.django_db
 
 WEBHOOK = "http://127.0.0.1:8000/hooks/alertmanager"  # settings.PUBLIC_URL default + the webhook path
-
-
-@pytest.fixture
-def staff(django_user_model):  # type: ignore[no-untyped-def]
-    # No password: the tests sign in with force_login, and hashing one costs a second per test.
-    return django_user_model.objects.create_user("admin", "admin@example.com", None, is_staff=True)
-
-
-@pytest.fixture
-def staff_client(staff) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
-def responder_client(responder) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(responder)
-    return client
-
 
 def create_form(**overrides: str) -> dict[str, str]:
     data = {
@@ -298,208 +272,3 @@ def test_it_refuses_editing_and_disabling_by_responders(responder_client: Client
 
 def test_it_answers_404_for_an_unknown_integration(responder_client: Client) -> None:
     assert responder_client.get(reverse("alertmanager:integration-detail", args=[999])).status_code == 404
-
-
-# --- maintenance windows ----------------------------------------------------------------------------
-
-
-def window_form(**overrides: str) -> dict[str, str]:
-    start = timezone.now() + timedelta(days=2)
-    data = {
-        "name": "Postgres upgrade",
-        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
-        "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
-        "integration": "",
-        "matchers": "service=checkout\nalertname=~Disk.*",
-        "comment": "CHG-1234",
-    }
-    data.update(overrides)
-    return data
-
-
-def test_it_schedules_a_maintenance_window_ahead(staff_client: Client) -> None:
-    response = staff_client.post(reverse("alertmanager:maintenance"), window_form(), follow=True)
-
-    window = MaintenanceWindow.objects.get()
-    assert window.matchers == [
-        {"name": "service", "value": "checkout", "is_regex": False, "is_equal": True},
-        {"name": "alertname", "value": "Disk.*", "is_regex": True, "is_equal": True},
-    ]
-    assert window.integration is None and window.comment == "CHG-1234"
-    assert response.context["overview"].upcoming == [window]
-    assert "service=checkout, alertname=~Disk.*" in response.content.decode()
-
-
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        (
-            {"ends_at": (timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")},
-            "must end after it starts",
-        ),
-        ({"matchers": "service=checkout\nservice checkout"}, "Line 2 “service checkout” is not a matcher"),
-        ({"matchers": "alertname=~Disk(["}, "is not a valid regular expression"),
-        ({"matchers": "1service=checkout"}, "“1service” is not a label name"),
-        ({"starts_at": "tomorrow"}, "Enter a valid date/time."),
-    ],
-)
-def test_it_shows_maintenance_form_errors_inline(
-    staff_client: Client, overrides: dict[str, str], message: str
-) -> None:
-    response = staff_client.post(reverse("alertmanager:maintenance"), window_form(**overrides))
-
-    assert response.status_code == 400
-    assert message in response.content.decode()
-    assert not MaintenanceWindow.objects.exists()
-
-
-def test_it_ends_an_active_window_now_and_cancels_an_upcoming_one(staff_client: Client) -> None:
-    now = timezone.now()
-    active = MaintenanceWindow.objects.create(
-        name="active", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
-    )
-    upcoming = MaintenanceWindow.objects.create(
-        name="upcoming", starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=2)
-    )
-
-    staff_client.post(reverse("alertmanager:maintenance-end", args=[active.pk]))
-    staff_client.post(reverse("alertmanager:maintenance-delete", args=[upcoming.pk]))
-
-    active.refresh_from_db()
-    assert active.ends_at <= timezone.now()
-    assert not MaintenanceWindow.objects.filter(pk=upcoming.pk).exists()
-
-
-def test_it_shows_the_maintenance_page_read_only_to_responders(responder_client: Client) -> None:
-    response = responder_client.get(reverse("alertmanager:maintenance"))
-
-    assert response.status_code == 200
-    assert response.context["form"] is None
-    assert "Schedule a window" not in response.content.decode()
-
-
-def test_it_shows_active_and_next_day_windows_on_the_dashboard(responder_client: Client) -> None:
-    now = timezone.now()
-    MaintenanceWindow.objects.create(
-        name="Kernel patching",
-        starts_at=now - timedelta(minutes=5),
-        ends_at=now + timedelta(hours=1),
-        matchers=[{"name": "service", "value": "checkout", "is_regex": False, "is_equal": True}],
-    )
-    MaintenanceWindow.objects.create(
-        name="DB failover drill", starts_at=now + timedelta(hours=3), ends_at=now + timedelta(hours=4)
-    )
-    MaintenanceWindow.objects.create(
-        name="Next week", starts_at=now + timedelta(days=7), ends_at=now + timedelta(days=7, hours=1)
-    )
-
-    page = responder_client.get(reverse("incidents:list")).content.decode()
-
-    assert "Maintenance active:</strong> Kernel patching" in page
-    assert "Maintenance scheduled:</strong> DB failover drill" in page
-    assert "service=checkout" in page
-    assert timezone.localtime(now + timedelta(hours=4)).strftime("%H:%M") in page  # the drill's end
-    assert "Next week" not in page
-    assert f'href="{reverse("alertmanager:list")}"' in page  # the Integrations link in the top bar
-
-
-# --- incident page -----------------------------------------------------------------------------------
-
-
-def add_alert(integration: Integration, incident: Incident, labels: dict[str, str], **fields: Any) -> Alert:
-    now = timezone.now()
-    values = {
-        "integration": integration,
-        "incident": incident,
-        "fingerprint": hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16],
-        "status": AlertStatus.FIRING,
-        "labels": labels,
-        "annotations": {},
-        "starts_at": now,
-        "first_seen_at": now,
-        "last_seen_at": now,
-        **fields,
-    }
-    return Alert.objects.create(**values)
-
-
-def test_it_shows_the_incidents_alerts_with_labels_annotations_and_source_links(
-    responder_client: Client, p1: Severity
-) -> None:
-    integration, _ = integration_create(name="prod-am")
-    incident = incident_open(title="5xx rate above 5%", severity=p1, source=Source.ALERTMANAGER)
-    add_alert(
-        integration,
-        incident,
-        {"alertname": "HighErrorRate", "instance": "web-1:8080"},
-        annotations={"summary": "5xx rate above 5%", "description": "checkout 5xx ratio is 7.2%"},
-        generator_url="http://prometheus.example:9090/graph?g0.expr=x",
-        times_received=4,
-    )
-    add_alert(
-        integration,
-        incident,
-        {"alertname": "HighErrorRate", "instance": "web-2:8080"},
-        status=AlertStatus.RESOLVED,
-        ends_at=timezone.now(),
-        generator_url="javascript:alert(1)",
-    )
-
-    page = responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-
-    assert '<span class="chip-k">instance</span><span class="chip-v">web-2:8080</span>' in page
-    assert "checkout 5xx ratio is 7.2%" in page
-    assert 'href="http://prometheus.example:9090/graph?g0.expr=x"' in page
-    assert "javascript:alert" not in page
-    assert "4×" in page and "Resolved" in page
-    assert "left out" not in page
-
-
-def test_it_refreshes_the_alerts_table_so_alerts_joining_later_appear(
-    responder_client: Client, p1: Severity
-) -> None:
-    integration, _ = integration_create(name="prod-am")
-    incident = incident_open(title="Disk full", severity=p1, source=Source.ALERTMANAGER)
-    add_alert(integration, incident, {"alertname": "DiskFull", "instance": "db-1"})
-    url = reverse("alertmanager:incident-alerts", args=[incident.pk])
-    assert (
-        f'hx-get="{url}"'
-        in responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-    )
-    add_alert(integration, incident, {"alertname": "DiskFull", "instance": "db-2"})
-
-    fragment = responder_client.get(url, HTTP_HX_REQUEST="true").content.decode()
-
-    assert fragment.lstrip().startswith('<section id="alerts"')
-    assert "2 from Alertmanager" in fragment and '<span class="chip-v">db-2</span>' in fragment
-
-
-def test_it_warns_when_alertmanager_truncated_the_latest_delivery(
-    responder_client: Client, p1: Severity
-) -> None:
-    integration, _ = integration_create(name="prod-am")
-    incident = incident_open(title="Disk full", severity=p1, source=Source.ALERTMANAGER)
-    add_alert(integration, incident, {"alertname": "DiskFull", "instance": "db-1"})
-    WebhookDelivery.objects.create(
-        integration=integration,
-        incident=incident,
-        received_at=timezone.now(),
-        status="firing",
-        alert_count=2,
-        truncated_alerts=1,
-        body={},
-    )
-
-    page = responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-
-    assert "Alertmanager left out 1 alert from its latest notification" in page
-
-
-def test_it_shows_nothing_extra_for_an_incident_without_alerts(
-    responder_client: Client, p1: Severity
-) -> None:
-    incident = incident_open(title="Declared by hand", severity=p1, source=Source.WEB)
-
-    page = responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-
-    assert 'id="alerts"' not in page and 'id="silences"' not in page

@@ -14,7 +14,7 @@ from incidents.integrations.alertmanager.models import Alert, WebhookDelivery
 from incidents.integrations.alertmanager.tokens import integration_rotate_token
 from incidents.models import Incident
 
-from .webhook_support import URL, Hook, alert, captured_bodies, hook, payload  # noqa: F401
+from .webhook_support import URL, Hook, alert, captured_bodies, payload
 
 pytestmark = pytest.mark.django_db
 

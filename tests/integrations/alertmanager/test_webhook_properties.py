@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from incidents.integrations.alertmanager.models import Alert
 
-from .webhook_support import Hook, alert, hook, payload  # noqa: F401
+from .webhook_support import Hook, alert, payload
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ json_values = st.recursive(
     max_leaves=12,
 )
 timestamps = st.one_of(
-    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(timezone.utc)).map(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)).map(
         lambda d: d.isoformat().replace("+00:00", "Z")
     ),
     st.sampled_from([
