@@ -1,5 +1,5 @@
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 OPSPORTAL_DATA_DIR=/data
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 OPSPORTAL_DATA_DIR=/data BIND_HOST=0.0.0.0
 WORKDIR /app
 COPY pyproject.toml ./
 COPY opsportal ./opsportal
@@ -9,4 +9,4 @@ RUN pip install --no-cache-dir .
 COPY . .
 RUN mkdir -p /data && SECRET_KEY=build python manage.py collectstatic --noinput -v0
 EXPOSE 8000
-CMD ["gunicorn", "opsportal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--timeout", "60", "--access-logfile", "-"]
+CMD ["bin/serve", "web"]
