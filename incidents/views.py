@@ -17,30 +17,22 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from opsportal.lib.exceptions import ApplicationError
+from opsportal.lib.htmx import HtmxHttpRequest
 
 from . import lifecycle
 from .forms import AssignForm, DeclareIncidentForm, NoteForm, ResolveForm, SeverityForm, severity_options
 from .models import Incident, Source, Status
 from .selectors import incident_get_for_user, incident_list_for_user, incident_timeline
 from .templatetags.incident_ui import compact
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request that went through HtmxMiddleware (django-htmx's documented typing pattern; the
-    installed django-htmx does not ship the class in ``django_htmx.http``)."""
-
-    htmx: HtmxDetails
-
 
 STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
 LIST_LIMIT = 200

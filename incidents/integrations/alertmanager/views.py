@@ -23,11 +23,11 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from incidents.models import Incident
 from incidents.selectors import incident_get_for_user
 from opsportal.lib.exceptions import ApplicationError
+from opsportal.lib.htmx import HtmxHttpRequest
 
 from . import integration_settings, maintenance, selectors, silences, tokens
 from .forms import IntegrationForm, MaintenanceWindowForm, SilenceForm
@@ -39,11 +39,6 @@ SILENCE_PANEL = "alertmanager/_silences_panel.html"
 
 View = Callable[..., HttpResponse]
 
-
-class HtmxHttpRequest(HttpRequest):
-    """A request that went through django-htmx's middleware (typing only)."""
-
-    htmx: HtmxDetails
 
 
 def staff_required(view: View) -> View:
