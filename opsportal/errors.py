@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
 
 MACHINE_PREFIXES = ("/api/", "/hooks/")
@@ -14,10 +15,19 @@ def _is_machine(request: HttpRequest) -> bool:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_machine(request):
-        return JsonResponse(
-            {"error": {"code": "not_found", "message": f"Nothing at {request.method} {request.path}."}}, status=404
-        )
+        message = f"Nothing at {request.method} {request.path}."
+        if not request.path.endswith("/") and _resolves(request.path + "/"):
+            message += f" Did you mean {request.path}/ (with a trailing slash)?"
+        return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
     return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+def _resolves(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

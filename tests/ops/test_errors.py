@@ -19,3 +19,19 @@ def test_it_answers_a_page_for_an_unknown_page(client, responder):  # type: igno
     client.force_login(responder)
     response = client.get("/no-such-page")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def test_it_points_a_script_at_the_trailing_slash_instead_of_redirecting(client, responder):  # type: ignore[no-untyped-def]
+    client.force_login(responder)
+    response = client.post("/api/v1/incidents/1/acknowledge", {}, content_type="application/json")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == (
+        "Nothing at POST /api/v1/incidents/1/acknowledge. "
+        "Did you mean /api/v1/incidents/1/acknowledge/ (with a trailing slash)?"
+    )
+
+
+def test_it_still_redirects_pages_to_their_trailing_slash(client, responder):  # type: ignore[no-untyped-def]
+    client.force_login(responder)
+    response = client.get("/integrations")
+    assert response.status_code == 301 and response["Location"] == "/integrations/"
