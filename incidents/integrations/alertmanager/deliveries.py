@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -18,8 +18,8 @@ def deliveries_prune(*, now: datetime | None = None) -> int:
     oldest beyond ALERTMANAGER_DELIVERY_MAX_ROWS (default 100,000), in small batches so a big
     backlog never holds a long lock. Returns how many rows were deleted."""
     now = now or timezone.now()
-    retention = getattr(settings, "ALERTMANAGER_DELIVERY_RETENTION", timedelta(days=7))
-    max_rows = int(getattr(settings, "ALERTMANAGER_DELIVERY_MAX_ROWS", 100_000))
+    retention = settings.ALERTMANAGER_DELIVERY_RETENTION
+    max_rows = settings.ALERTMANAGER_DELIVERY_MAX_ROWS
     deleted = _delete_batches(WebhookDelivery.objects.filter(received_at__lt=now - retention))
     newest = WebhookDelivery.objects.order_by("-received_at", "-pk").values_list("received_at", "pk")
     boundary = list(newest[max_rows:max_rows + 1]) if max_rows >= 0 else []

@@ -220,7 +220,7 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
 def _limit_lock_waits() -> None:
     """On PostgreSQL, give up waiting for a row lock (say, an incident someone's long transaction
     holds) after a while: a 503 that Alertmanager retries beats a request that never answers."""
-    seconds = float(getattr(settings, "ALERTMANAGER_LOCK_TIMEOUT_SECONDS", 15))
+    seconds = settings.ALERTMANAGER_LOCK_TIMEOUT_SECONDS
     if connection.vendor == "postgresql" and seconds > 0:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])

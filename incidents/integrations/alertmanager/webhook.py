@@ -23,8 +23,6 @@ from .payload import PayloadTooLarge, loads, parse_payload
 from .tokens import integration_for_token
 
 log = logging.getLogger(__name__)
-DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
-DEFAULT_MAX_ALERTS = 20_000
 RETRY_AFTER_SECONDS = 5
 
 
@@ -46,7 +44,7 @@ def alertmanager_webhook(request: HttpRequest) -> JsonResponse:
         if request.content_type != "application/json":
             return _refuse(name, metrics.UNSUPPORTED_MEDIA, 415, "unsupported_media_type",
                            f"Content-Type must be application/json, not {request.content_type or 'missing'}.")
-        limit = int(getattr(settings, "ALERTMANAGER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+        limit = settings.ALERTMANAGER_MAX_BODY_BYTES
         declared = _content_length(request)
         if declared is not None and declared > limit:
             return _refuse(name, metrics.TOO_LARGE, 413, "too_large",
@@ -62,7 +60,7 @@ def alertmanager_webhook(request: HttpRequest) -> JsonResponse:
             data = loads(body)
             payload = parse_payload(
                 data,
-                max_alerts=int(getattr(settings, "ALERTMANAGER_MAX_ALERTS", DEFAULT_MAX_ALERTS)),
+                max_alerts=settings.ALERTMANAGER_MAX_ALERTS,
                 strings_checked=True,
             )
         except PayloadTooLarge as exc:
