@@ -1,4 +1,4 @@
-"""The only place incident state changes (DESIGN.md section 1).
+"""The only place incident state changes (docs/architecture.md section 1).
 
 Every function locks the incident row, checks the transition against ``ALLOWED``, writes the new
 state, its timestamp, the SLA deadlines and a ``TimelineEvent`` in one transaction, and counts the
@@ -15,8 +15,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from opsportal.lib.exceptions import ApplicationError, ConflictError
-from opsportal.lib.metrics import TRANSITIONS
+from opsportal.lib.durations import format_duration
+from opsportal.lib.exceptions import ApplicationError, ConflictError, NotFoundError
+from opsportal.lib.metrics import SLA_BREACHES, TRANSITIONS
 
 from .models import (
     DESCRIPTION_MAX,
@@ -27,10 +28,10 @@ from .models import (
     Incident,
     Service,
     Severity,
+    Source,
     Status,
     TimelineEvent,
 )
-from .sla import deadlines
 
 S = Status
 # action -> statuses it may start from. Acknowledge and resolve work from any open state that
@@ -64,7 +65,7 @@ def _locked(incident: Incident | int) -> Incident:
     try:
         return Incident.objects.select_for_update().select_related("severity").get(pk=pk)
     except Incident.DoesNotExist:
-        raise ApplicationError(f"Incident #{pk} does not exist.", code="not_found") from None
+        raise NotFoundError(f"Incident #{pk} does not exist.") from None
 
 
 def _record(
@@ -144,7 +145,7 @@ def incident_open(
     _validate_text(title=title, description=description)
     labels = validate_labels(labels or {})
     now = opened_at or timezone.now()
-    response_due, resolve_due = deadlines(severity, now)
+    response_due, resolve_due = severity.deadlines(now)
     incident = Incident.objects.create(
         title=title.strip(),
         description=description,
@@ -267,14 +268,14 @@ def incident_assign_commander(
 def incident_change_severity(
     *, incident: Incident | int, severity: Severity, actor: User | None, source: str
 ) -> Incident:
-    """New severity, new deadlines, counted from when the incident opened (DESIGN.md section 2)."""
+    """New severity, new deadlines, counted from when the incident opened (docs/architecture.md section 2)."""
     incident = _locked(incident)
     _check(incident, "change_severity")
     old = incident.severity
     if old.pk == severity.pk:
         return incident
     incident.severity = severity
-    incident.response_due_at, incident.resolve_due_at = deadlines(severity, incident.opened_at)
+    incident.response_due_at, incident.resolve_due_at = severity.deadlines(incident.opened_at)
     incident.save(update_fields=["severity", "response_due_at", "resolve_due_at", "updated_at"])
     _record(incident, EventKind.SEVERITY_CHANGED, actor=actor, source=source,
             message=f"Severity {old.name} → {severity.name}.",
@@ -291,6 +292,38 @@ def incident_add_note(*, incident: Incident | int, text: str, actor: User | None
     _validate_text(description=text)
     incident.save(update_fields=["updated_at"])
     return _record(incident, EventKind.NOTE, actor=actor, source=source, message=text.strip())
+
+
+# Which clock a breach is of: (deadline column, breach column, statuses in which the clock runs).
+SLA_CLOCKS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "response": ("response_due_at", "response_breached_at", (S.TRIGGERED,)),
+    "resolution": ("resolve_due_at", "resolve_breached_at", OPEN_STATUSES),
+}
+
+
+@transaction.atomic
+def incident_record_breach(*, incident: Incident | int, sla: str, at: datetime | None = None) -> bool:
+    """Record that the ``sla`` ("response" or "resolution") deadline passed: the breach column, one
+    timeline event and the breach counter. Returns False (and records nothing) when the clock
+    has stopped, is not yet due, or the breach is already recorded, so a sweep that races an
+    acknowledgement or another sweep never records a breach twice nor after the clock stopped."""
+    due_field, breached_field, statuses = SLA_CLOCKS[sla]
+    incident = _locked(incident)
+    now = at or timezone.now()
+    due: datetime = getattr(incident, due_field)
+    if incident.status not in statuses or getattr(incident, breached_field) is not None or due > now:
+        return False
+    setattr(incident, breached_field, now)
+    incident.save(update_fields=[breached_field, "updated_at"])
+    severity = incident.severity
+    target_delta = severity.response_target if sla == "response" else severity.resolution_target
+    _record(incident, EventKind.SLA_BREACHED, actor=None, source=Source.SCHEDULER,
+            message=(f"{sla.capitalize()} SLA breached: {severity.name} target {format_duration(target_delta, parts=2)} "
+                     f"passed {format_duration(now - due, parts=2)} ago."),
+            data={"sla": sla, "due_at": due.isoformat()}, at=now)
+    name = severity.name
+    transaction.on_commit(lambda: SLA_BREACHES.labels(name, sla).inc())
+    return True
 
 
 def _last_actor_name(incident: Incident, kind: str) -> str | None:

@@ -1,12 +1,12 @@
 """Incidents, their severities and services, and the timeline that records every change.
 
-State is written only by ``incidents.lifecycle`` (DESIGN.md section 1).
+State is written only by ``incidents.lifecycle`` (docs/architecture.md section 1).
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -35,6 +35,10 @@ class Severity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.label}"
+
+    def deadlines(self, opened_at: datetime) -> tuple[datetime, datetime]:
+        """(response_due_at, resolve_due_at) for an incident of this severity opened at ``opened_at``."""
+        return opened_at + self.response_target, opened_at + self.resolution_target
 
 
 class Service(models.Model):
@@ -155,7 +159,7 @@ class Incident(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
-    def next_deadline(self):  # type: ignore[no-untyped-def]
+    def next_deadline(self) -> datetime | None:
         """The SLA deadline that matters now: response while unacknowledged, else resolution."""
         if self.status == Status.TRIGGERED:
             return self.response_due_at

@@ -7,22 +7,9 @@ from datetime import UTC, datetime, timedelta
 from django import template
 from django.utils import timezone
 
+from opsportal.lib.durations import compact, format_duration
+
 register = template.Library()
-
-
-def compact(delta: timedelta, *, seconds: bool = False) -> str:
-    """``3d 4h``, ``2h 05m``, ``14m 09s``: two units, largest first (the same shape app.js writes)."""
-    total = int(abs(delta.total_seconds()))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes or not seconds:
-        return f"{minutes}m {secs:02d}s" if seconds else f"{minutes}m"
-    return f"{secs}s"
 
 
 @register.filter
@@ -77,12 +64,4 @@ def iso(value: datetime | None) -> str:
 @register.filter
 def target(value: timedelta | None) -> str:
     """An SLA target as people say it: ``15m``, ``4h``, ``1d``, ``1w``, ``1h 30m``."""
-    if value is None:
-        return ""
-    total = int(value.total_seconds())
-    parts = []
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, total = divmod(total, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return " ".join(parts[:2]) or "0s"
+    return format_duration(value, parts=2)

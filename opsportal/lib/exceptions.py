@@ -32,6 +32,13 @@ class ConflictError(ApplicationError):
     code = "conflict"
 
 
+class NotFoundError(ApplicationError):
+    """The thing the request names does not exist (or is not visible to the caller)."""
+
+    status_code = 404
+    code = "not_found"
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error has the shape ``{"error": {"code", "message", "fields"?}}``."""
     if isinstance(exc, ApplicationError):

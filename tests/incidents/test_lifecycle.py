@@ -131,3 +131,22 @@ def test_it_allows_only_one_open_incident_per_alert_group(p1):  # type: ignore[n
         _open(p1, group_key="g1")
     lifecycle.incident_resolve(incident=first, actor=None, source=Source.ALERTMANAGER)
     assert _open(p1, group_key="g1").pk != first.pk  # a resolved group may open again
+
+
+def test_it_answers_not_found_for_an_action_on_a_missing_incident(db) -> None:
+    from opsportal.lib.exceptions import NotFoundError
+
+    with pytest.raises(NotFoundError) as caught:
+        lifecycle.incident_acknowledge(incident=987654, actor=None, source=Source.API)
+    assert caught.value.status_code == 404
+    assert "#987654 does not exist" in caught.value.message
+
+
+def test_it_records_no_breach_once_the_clock_has_stopped(p1, responder) -> None:
+    incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    lifecycle.incident_acknowledge(incident=incident, actor=responder, source=Source.WEB)
+    late = incident.response_due_at + timedelta(minutes=1)
+    assert lifecycle.incident_record_breach(incident=incident, sla="response", at=late) is False
+    incident.refresh_from_db()
+    assert incident.response_breached_at is None
+    assert not incident.events.filter(kind=EventKind.SLA_BREACHED).exists()

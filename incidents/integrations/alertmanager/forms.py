@@ -11,49 +11,14 @@ from django import forms
 from django.utils import timezone
 
 from incidents.models import Service, Severity
+from opsportal.lib.durations import format_duration, parse_duration
 from opsportal.lib.validators import ServiceURLValidator
 
 from .models import Integration
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_DURATION_PART = re.compile(r"(\d+)\s*([wdhms])")
-_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 MATCHER_LINE = re.compile(r"^\s*([^=!~\s]+)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 MATCHERS_MAX = 50
-
-
-def parse_duration(text: str) -> timedelta:
-    """``90m``, ``4h``, ``1h30m``, ``2d``, ``1w``; a bare number is minutes. ValueError otherwise."""
-    text = text.strip().lower().replace(" ", "")
-    if not text:
-        raise ValueError("empty")
-    if text.isdigit():
-        return timedelta(minutes=int(text))
-    pos = 0
-    seconds = 0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != pos:
-            raise ValueError(text)
-        seconds += int(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    if pos != len(text):
-        raise ValueError(text)
-    return timedelta(seconds=seconds)
-
-
-def format_duration(value: timedelta | None) -> str:
-    """The inverse of parse_duration: ``1h30m``, ``2d``; empty for None."""
-    if value is None:
-        return ""
-    total = int(value.total_seconds())
-    if total == 0:
-        return "0m"
-    parts = []
-    for unit in ("d", "h", "m", "s"):
-        count, total = divmod(total, _UNITS[unit])
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts)
 
 
 class DurationTextField(forms.CharField):

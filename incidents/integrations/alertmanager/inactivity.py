@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max
 from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.models import OPEN_STATUSES, Incident, Source
+from opsportal.lib.claim import claim
+from opsportal.lib.durations import format_duration
 
 from . import metrics
 from .models import Alert, AlertStatus, Integration
@@ -51,7 +52,7 @@ def incidents_resolve_inactive(*, now: datetime | None = None) -> list[int]:
 
 def _resolve_if_still_quiet(pk: int, integration: Integration, cutoff: datetime, now: datetime) -> bool:
     with transaction.atomic():
-        incident = _claim(Incident.objects.filter(pk=pk, status__in=OPEN_STATUSES)).first()
+        incident = claim(Incident.objects.filter(pk=pk, status__in=OPEN_STATUSES)).first()
         if incident is None:  # resolved meanwhile, or a webhook holds it right now
             return False
         last_seen = Alert.objects.filter(incident=incident).aggregate(last=Max("last_seen_at"))["last"]
@@ -65,7 +66,7 @@ def _resolve_if_still_quiet(pk: int, integration: Integration, cutoff: datetime,
             actor=None,
             source=Source.SCHEDULER,
             note=(
-                f"No alert seen for {_human(integration.inactivity_timeout.total_seconds())} "
+                f"No alert seen for {format_duration(integration.inactivity_timeout)} "
                 f"(inactivity timeout of {integration.name}): resolved automatically."
             ),
         )
@@ -74,16 +75,3 @@ def _resolve_if_still_quiet(pk: int, integration: Integration, cutoff: datetime,
     return True
 
 
-def _claim(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
-    """Lock the row; on PostgreSQL skip one that a webhook or another sweep holds."""
-    if settings.USING_POSTGRES:
-        return queryset.select_for_update(skip_locked=True)
-    return queryset.select_for_update()
-
-
-def _human(seconds: float) -> str:
-    seconds = int(seconds)
-    for unit, length in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= length and seconds % length == 0:
-            return f"{seconds // length}{unit}"
-    return f"{seconds}s"

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.models import LABELS_MAX_BYTES, OPEN_STATUSES, EventKind, Incident, Source, Status
+from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ConflictError
 
 from . import bulk, grouping, metrics
@@ -241,7 +242,7 @@ def _open_or_reopen(
 ) -> tuple[Incident, str]:
     if grouping.reopenable(latest, ctx.integration, ctx.now):
         assert latest is not None
-        window = _human(ctx.integration.reopen_window.total_seconds())
+        window = format_duration(ctx.integration.reopen_window)
         incident = lifecycle.incident_reopen(
             incident=latest, actor=None, source=Source.ALERTMANAGER,
             reason=f"Alerts fire again within the reopen window ({window}).",
@@ -455,10 +456,3 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
-
-def _human(seconds: float) -> str:
-    seconds = int(seconds)
-    for unit, length in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= length and seconds % length == 0:
-            return f"{seconds // length}{unit}"
-    return f"{seconds}s"

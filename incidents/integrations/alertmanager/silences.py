@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from incidents.lifecycle import record_event
 from incidents.models import EventKind, Incident, Source
+from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ApplicationError, ConflictError
 
 from .client import AlertmanagerClient, AlertmanagerError, Matcher
@@ -85,14 +86,6 @@ def _actor_name(actor: AbstractBaseUser | None) -> str:
     return "Opsportal"
 
 
-def _format_duration(duration: timedelta) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
-    return "".join(parts) or "0m"
-
-
 def silence_create(
     *,
     incident: Incident,
@@ -157,7 +150,7 @@ def silence_create(
                 EventKind.SILENCE,
                 actor=actor,
                 source=source,
-                message=f"Silenced in Alertmanager for {_format_duration(duration)} ({shown}): {comment}",
+                message=f"Silenced in Alertmanager for {format_duration(duration)} ({shown}): {comment}",
                 data={
                     "silence_id": silence_id,
                     "action": "created",

@@ -8,8 +8,10 @@ from typing import Any
 
 from django import template
 
+from opsportal.lib.durations import format_duration
+
 from .. import selectors
-from ..forms import format_duration, format_matchers
+from ..forms import format_matchers
 
 register = template.Library()
 
