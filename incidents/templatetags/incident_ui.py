@@ -1,12 +1,17 @@
-"""Small formatting helpers for the incident pages: compact durations a responder reads at a glance."""
+"""Template helpers for the incident pages: compact durations a responder reads at a glance, and
+the panels integrations register (``incidents.registry``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from django import template
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
+from incidents.models import Incident
+from incidents.registry import registry
 from opsportal.lib.durations import compact, format_duration
 
 register = template.Library()
@@ -65,3 +70,23 @@ def iso(value: datetime | None) -> str:
 def target(value: timedelta | None) -> str:
     """An SLA target as people say it: ``15m``, ``4h``, ``1d``, ``1w``, ``1h 30m``."""
     return format_duration(value, parts=2)
+
+
+@register.simple_tag(takes_context=True)
+def incident_panels(context: template.Context, incident: Incident) -> SafeString:
+    """Every registered incident-page panel, in order (the core names no integration)."""
+    request = context["request"]
+    return mark_safe("".join(  # noqa: S308 - each part is a rendered, autoescaped template
+        render_to_string(panel.template, panel.context(request, incident), request=request)
+        for panel in registry.incident_panels
+    ))
+
+
+@register.simple_tag(takes_context=True)
+def dashboard_panels(context: template.Context) -> SafeString:
+    """Every registered notice for the top of the incident list, in order."""
+    request = context["request"]
+    return mark_safe("".join(  # noqa: S308 - each part is a rendered, autoescaped template
+        render_to_string(panel.template, panel.context(request), request=request)
+        for panel in registry.dashboard_panels
+    ))

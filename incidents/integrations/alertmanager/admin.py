@@ -7,12 +7,10 @@ import json
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -20,13 +18,10 @@ from opsportal.lib.exceptions import ApplicationError
 
 from .maintenance import matchers_validate
 from .models import Alert, Integration, MaintenanceWindow, Silence, WebhookDelivery
+from .receiver import webhook_url
 from .tokens import integration_rotate_token, integration_settings_validate, token_assign
 
 TOKEN_TEMPLATE = "admin/alertmanager/integration/token.html"
-
-
-def receiver_url() -> str:
-    return f"{settings.PUBLIC_URL}{reverse('alertmanager-webhook')}"
 
 
 class IntegrationForm(forms.ModelForm):
@@ -77,7 +72,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "tokens": tokens,
             "verb": verb,
-            "receiver_url": receiver_url(),
+            "receiver_url": webhook_url(),
         })
         response["Cache-Control"] = "no-store"  # the page holds a secret
         return response

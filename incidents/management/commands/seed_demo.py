@@ -1,71 +1,76 @@
-"""Demo data for `make run`: loaded once, and the admin login printed every time."""
+"""Demo data for `make run`: loaded once, and the admin login printed every time.
+
+The core makes services and incidents in every state; each integration adds its own demo data
+through ``incidents.registry`` (the core names none of them)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from incidents import lifecycle
-from incidents.integrations.alertmanager.ingest import alertmanager_ingest
-from incidents.integrations.alertmanager.maintenance import maintenance_window_create
-from incidents.integrations.alertmanager.payload import fingerprint_for, parse_payload
-from incidents.integrations.alertmanager.tokens import integration_create
 from incidents.models import Incident, Service, Severity, Source
+from incidents.registry import DemoContext, registry
 
-LOGIN_FILE = "demo-login.txt"
+LOGIN_FILE = "demo-login.json"
 
 
 class Command(BaseCommand):
     help = "Create demo data (services, incidents, an admin user) once, then print the login."
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         User = get_user_model()
         login_file = settings.DATA_DIR / LOGIN_FILE
         if not User.objects.filter(username="admin").exists():
             password = secrets.token_urlsafe(12)
             with transaction.atomic():
                 admin = User.objects.create_superuser("admin", "admin@example.com", password)
-                token = self._seed(admin)
-            login_file.write_text(f"admin {password} {token}\n")
-            login_file.chmod(0o600)
-            self.stdout.write("Demo data loaded: 2 services, 5 incidents, an Alertmanager integration, "
-                              "a maintenance window, user 'admin'.")
+                summary, banner = self._seed(admin)
+            login_file.write_text(json.dumps({"user": "admin", "password": password, "banner": banner}))
+            login_file.chmod(0o600)  # it holds a password and the demo webhook token
+            self.stdout.write(f"Demo data loaded: {', '.join(summary)}, user 'admin'.")
         if login_file.exists():
-            user, password, token = (login_file.read_text().split() + [""])[:3]
-            self.stdout.write(self.style.SUCCESS(
-                f"\n  Opsportal: {settings.PUBLIC_URL}\n  Login:     {user} / {password}\n"
-                + (f"  Alertmanager webhook: {settings.PUBLIC_URL}/hooks/alertmanager  "
-                   f"(Authorization: Bearer {token})\n" if token else "")
-                + f"  (stored in {login_file}; change the password in the admin)\n"
-            ))
+            login = json.loads(login_file.read_text())
+            lines = [f"Opsportal: {settings.PUBLIC_URL}", f"Login:     {login['user']} / {login['password']}",
+                     *login["banner"], f"(stored in {login_file}; change the password in the admin)"]
+            self.stdout.write(self.style.SUCCESS("\n" + "".join(f"  {line}\n" for line in lines)))
         else:
             self.stdout.write("User 'admin' exists and was not created by seed_demo: use your own login.")
 
-    def _seed(self, admin) -> str:  # type: ignore[no-untyped-def]
-        """Demo rows; returns the demo Alertmanager integration's token ("" if there was data already)."""
+    def _seed(self, admin: AbstractBaseUser) -> tuple[list[str], list[str]]:
+        """Demo rows, unless there is data already; returns the summary phrases and banner lines."""
         if Incident.objects.exists():
-            return ""
+            return ["nothing new (incidents exist)"], []
         now = timezone.now()
-        checkout = Service.objects.create(name="checkout", owner_team="payments",
-                                          description="Cart, payment and order placement.")
-        search = Service.objects.create(name="search-api", owner_team="discovery",
-                                        description="Product search and suggestions.")
-        sev = {s.name: s for s in Severity.objects.all()}
+        services = {
+            "checkout": Service.objects.create(name="checkout", owner_team="payments",
+                                               description="Cart, payment and order placement."),
+            "search-api": Service.objects.create(name="search-api", owner_team="discovery",
+                                                 description="Product search and suggestions."),
+        }
+        self._incidents(admin, services, now)
+        summary, banner = ["2 services", "4 incidents"], []
+        context = DemoContext(admin=admin, services=services, now=now)
+        for _, seeder in registry.demo_seeders:
+            result = seeder(context)
+            summary.append(result.summary)
+            banner.extend(result.banner)
+        return summary, banner
 
-        integration, token = integration_create(name="prometheus-demo", default_service=checkout)
-        self._fire_demo_alerts(integration, now - timedelta(minutes=6))
-        maintenance_window_create(
-            name="search-api index rebuild", actor=admin, matchers='service="search-api"',
-            starts_at=(now + timedelta(days=1)).replace(hour=2, minute=0, second=0, microsecond=0),
-            ends_at=(now + timedelta(days=1)).replace(hour=4, minute=0, second=0, microsecond=0),
-            comment="Nightly reindex; search alerts are expected.",
-        )
+    def _incidents(self, admin: AbstractBaseUser, services: dict[str, Service], now: Any) -> None:
+        """One incident in each state people meet: acknowledged with a commander and a note,
+        triggered, resolved, closed."""
+        sev = {s.name: s for s in Severity.objects.all()}
+        search, checkout = services["search-api"], services["checkout"]
         slow = lifecycle.incident_open(
             title="Search p99 latency above 2s", severity=sev["P2"], service=search, source=Source.WEB, actor=admin,
             description="p99 latency 2.4s since the 14:00 deploy.", opened_at=now - timedelta(minutes=35),
@@ -75,7 +80,7 @@ class Command(BaseCommand):
         lifecycle.incident_add_note(incident=slow, text="Rolling back the 14:00 search deploy.", actor=admin,
                                     source=Source.WEB)
         lifecycle.incident_open(
-            title="Disk usage above 80% on db-2", severity=sev["P3"], source=Source.ALERTMANAGER,
+            title="Disk usage above 80% on db-2", severity=sev["P3"], source=Source.API,
             labels={"alertname": "DiskSpaceLow", "instance": "db-2", "severity": "warning"},
             opened_at=now - timedelta(hours=5),
         )
@@ -92,27 +97,3 @@ class Command(BaseCommand):
         lifecycle.incident_resolve(incident=old, actor=admin, source=Source.WEB,
                                    note="Restarted the database, raised the pool size to 40.")
         lifecycle.incident_close(incident=old, actor=admin, source=Source.WEB)
-        return token
-
-    def _fire_demo_alerts(self, integration, starts_at) -> None:  # type: ignore[no-untyped-def]
-        """The same path a real Alertmanager post takes, so the demo P1 has an alerts table."""
-        started = starts_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        common = {"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"}
-        annotations = {"summary": "5xx rate above 5% on checkout",
-                       "description": "checkout 5xx ratio is 7.2% for 10m",
-                       "runbook_url": "https://runbooks.example/checkout"}
-        body = {
-            "version": "4", "status": "firing", "receiver": "opsportal", "externalURL": "http://127.0.0.1:9093",
-            "groupKey": '{}:{alertname="HighErrorRate", service="checkout"}', "truncatedAlerts": 0,
-            "groupLabels": {"alertname": "HighErrorRate", "service": "checkout"},
-            "commonLabels": common, "commonAnnotations": annotations,
-            "alerts": [
-                {"status": "firing", "labels": {**common, "instance": f"web-{n}:8080"}, "annotations": annotations,
-                 "startsAt": started, "endsAt": "0001-01-01T00:00:00Z",
-                 "generatorURL": "http://prometheus.example:9090/graph?g0.expr=rate%28http_errors%5B5m%5D%29",
-                 "fingerprint": fingerprint_for({**common, "instance": f"web-{n}:8080"})}
-                for n in (1, 2)
-            ],
-        }
-        alertmanager_ingest(integration=integration, payload=parse_payload(body), body=body,
-                            received_at=starts_at)

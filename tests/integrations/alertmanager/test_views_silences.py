@@ -177,7 +177,7 @@ def test_it_offers_the_silence_form_on_the_incident_page(responder_client: Clien
 @pytest.mark.alertmanager
 def test_it_hands_out_a_receiver_snippet_that_amtool_accepts(tmp_path: Path, p1: Severity) -> None:
     require_binary()
-    from incidents.integrations.alertmanager.views import receiver_name, receiver_snippet
+    from incidents.integrations.alertmanager.receiver import receiver_name, receiver_snippet
 
     integration, token = integration_create(name="Prod AM (eu-west)")
     config = f"route:\n  receiver: {receiver_name(integration)}\n" + receiver_snippet(integration, token)

@@ -1,5 +1,4 @@
-"""Template helpers for the Alertmanager pieces of other pages: the alerts table and silences
-panel on the incident page, the maintenance notice on the dashboard, and small formatters."""
+"""Formatters for the Alertmanager templates: label chips, matchers, safe links, YAML quoting."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ from django import template
 
 from opsportal.lib.durations import format_duration
 
-from .. import selectors
 from ..forms import format_matchers
 
 register = template.Library()
@@ -54,28 +52,3 @@ def http_url(value: object) -> str:
 @register.filter
 def duration_text(value: timedelta | None) -> str:
     return format_duration(value)
-
-
-@register.inclusion_tag("alertmanager/_incident_alerts.html", takes_context=True)
-def incident_alerts(context: template.Context, incident: Any) -> dict[str, Any]:
-    """The incident's alerts and a warning when Alertmanager cut alerts from the latest delivery."""
-    from ..views import alerts_panel_context
-
-    return alerts_panel_context(context.get("request"), incident)
-
-
-@register.inclusion_tag("alertmanager/_silences_panel.html", takes_context=True)
-def incident_silences(context: template.Context, incident: Any) -> dict[str, Any]:
-    from ..views import silence_panel_context
-
-    data = silence_panel_context(context.get("request"), incident)
-    data["csrf_token"] = context.get("csrf_token")
-    return data
-
-
-@register.inclusion_tag("alertmanager/_dashboard_maintenance.html", takes_context=True)
-def dashboard_maintenance(context: template.Context) -> dict[str, Any]:
-    """Maintenance windows active now and starting within 24 hours, for the incident list."""
-    request = context.get("request")
-    active, upcoming = selectors.maintenance_for_dashboard(user=getattr(request, "user", None))
-    return {"active": active, "upcoming": upcoming, "request": request}

@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.urls import reverse
 
 from incidents.models import Service
 from opsportal.lib.exceptions import ApplicationError
 
 from ...models import Integration
+from ...receiver import webhook_url
 from ...tokens import integration_create
 
 
@@ -49,7 +48,7 @@ class Command(BaseCommand):
             integration, token = integration_create(name=options["name"], **fields)
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
-        url = f"{settings.PUBLIC_URL}{reverse('alertmanager-webhook')}"
+        url = webhook_url()
         self.stdout.write(f"Created integration {integration.name} (#{integration.pk}).")
         self.stdout.write(f"Token (shown only this once): {token}")
         self.stdout.write(f"Receiver URL: {url}")

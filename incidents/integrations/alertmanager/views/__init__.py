@@ -1,0 +1,1 @@
+"""Alertmanager pages, one module per page: integrations, maintenance, incident panels."""

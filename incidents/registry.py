@@ -1,0 +1,103 @@
+"""What integrations add to the core: panels on the incident page and the dashboard, navigation
+entries and demo data (docs/architecture.md section 6).
+
+The core imports no integration. Each integration's ``AppConfig.ready()`` registers its pieces
+here, and the core's pages render whatever is registered, in ``order``. Slack, PagerDuty, email
+and runbooks plug in the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+
+from .models import Incident, Service
+
+
+@dataclass(frozen=True)
+class IncidentPanel:
+    """A section of the incident page: ``template`` rendered with ``context(request, incident)``."""
+
+    name: str
+    template: str
+    context: Callable[[HttpRequest, Incident], dict[str, Any]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    """A notice above the incident list: ``template`` rendered with ``context(request)``."""
+
+    name: str
+    template: str
+    context: Callable[[HttpRequest], dict[str, Any]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link in the top bar. ``current`` lists the page ``nav`` values that mark it as current."""
+
+    label: str
+    url_name: str
+    current: tuple[str, ...] = ()
+    order: int = 100
+    staff_only: bool = False
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What the core's demo data made, for integrations to build on."""
+
+    admin: AbstractBaseUser
+    services: dict[str, Service]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What an integration's demo seeder made: a phrase for the summary line and lines for the
+    startup banner (printed on every `make run`, so they must hold no secret that changes)."""
+
+    summary: str
+    banner: list[str] = field(default_factory=list)
+
+
+DemoSeeder = Callable[[DemoContext], DemoResult]
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.incident_panels: list[IncidentPanel] = []
+        self.dashboard_panels: list[DashboardPanel] = []
+        self.nav_entries: list[NavEntry] = []
+        self.demo_seeders: list[tuple[int, DemoSeeder]] = []
+
+    def add_incident_panel(self, panel: IncidentPanel) -> None:
+        self._add(self.incident_panels, panel)
+
+    def add_dashboard_panel(self, panel: DashboardPanel) -> None:
+        self._add(self.dashboard_panels, panel)
+
+    def add_nav_entry(self, entry: NavEntry) -> None:
+        self._add(self.nav_entries, entry)
+
+    def add_demo_seeder(self, seeder: DemoSeeder, *, order: int = 100) -> None:
+        if all(existing is not seeder for _, existing in self.demo_seeders):
+            self.demo_seeders.append((order, seeder))
+            self.demo_seeders.sort(key=lambda pair: pair[0])
+
+    @staticmethod
+    def _add(items: list[Any], item: Any) -> None:
+        """Idempotent (``ready()`` may run twice in tests) and kept in ``order``."""
+        if item not in items:
+            items.append(item)
+            items.sort(key=lambda x: x.order)
+
+
+registry = Registry()

@@ -1,0 +1,38 @@
+"""Small pieces every HTML view module shares: the staff gate and service errors on forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from .exceptions import ApplicationError
+
+View = Callable[..., HttpResponse]
+
+
+def staff_required(message: str) -> Callable[[View], View]:
+    """Signed in (else the login page) and staff (else 403 with ``message``)."""
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_staff:
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def apply_error(form: forms.Form, exc: ApplicationError) -> None:
+    """Put a service's error on the field it names, else on the form as a whole."""
+    field = exc.extra.get("field")
+    form.add_error(field if field in form.fields else None, exc.message)
