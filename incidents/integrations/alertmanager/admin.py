@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from opsportal.lib.exceptions import ApplicationError
 
-from .maintenance import matchers_validate
+from .matchers import matchers_validate
 from .models import Alert, Integration, MaintenanceWindow, Silence, WebhookDelivery
 from .receiver import webhook_url
 from .tokens import integration_rotate_token, integration_settings_validate, token_assign

@@ -12,13 +12,11 @@ from django.utils import timezone
 
 from incidents.models import Service, Severity
 from opsportal.lib.durations import format_duration, parse_duration
+from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.validators import ServiceURLValidator
 
+from .matchers import LABEL_NAME, matchers_parse
 from .models import Integration
-
-LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-MATCHER_LINE = re.compile(r"^\s*([^=!~\s]+)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
-MATCHERS_MAX = 50
 
 
 class DurationTextField(forms.CharField):
@@ -82,58 +80,6 @@ def parse_severity_mapping(text: str, known: set[str]) -> dict[str, str]:
             )
         mapping[value] = severity
     return mapping
-
-
-def parse_matchers(text: str) -> list[dict[str, Any]]:
-    """Lines like ``service=checkout``, ``alertname=~Disk.*``, ``env!=staging``, ``team!~db|infra``.
-
-    Returns ``[{"name", "value", "is_regex", "is_equal"}]`` (the MaintenanceWindow.matchers shape);
-    raises ValidationError naming the first bad line.
-    """
-    matchers: list[dict[str, Any]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = MATCHER_LINE.match(line)
-        if not match:
-            raise forms.ValidationError(
-                f"Line {number} “{line}” is not a matcher: write label=value, label!=value, "
-                "label=~regex or label!~regex.",
-                code="invalid",
-            )
-        name, op, value = match.groups()
-        if not LABEL_NAME.match(name):
-            raise forms.ValidationError(
-                f"Line {number}: “{name}” is not a label name (letters, digits and _).", code="invalid"
-            )
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        is_regex = op in ("=~", "!~")
-        if is_regex:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise forms.ValidationError(
-                    f"Line {number}: “{value}” is not a valid regular expression ({exc}).", code="invalid"
-                ) from None
-        matchers.append({"name": name, "value": value, "is_regex": is_regex, "is_equal": op in ("=", "=~")})
-    if len(matchers) > MATCHERS_MAX:
-        raise forms.ValidationError(f"At most {MATCHERS_MAX} matchers.", code="invalid")
-    return matchers
-
-
-def format_matchers(matchers: list[dict[str, Any]]) -> str:
-    """One matcher per line, the way parse_matchers reads them."""
-    lines = []
-    for m in matchers:
-        op = (
-            ("=" if m.get("is_equal", True) else "!=")
-            if not m.get("is_regex")
-            else ("=~" if m.get("is_equal", True) else "!~")
-        )
-        lines.append(f"{m.get('name')}{op}{m.get('value')}")
-    return "\n".join(lines)
 
 
 class IntegrationForm(forms.Form):
@@ -270,7 +216,10 @@ class MaintenanceWindowForm(forms.Form):
     comment = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_matchers(self) -> list[dict[str, Any]]:
-        return parse_matchers(self.cleaned_data.get("matchers") or "")
+        try:
+            return matchers_parse(self.cleaned_data.get("matchers") or "")
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message, code="invalid") from None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -9,9 +9,7 @@ matches every alert of its integration (or of every integration, for a global wi
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,35 +19,18 @@ from django.utils import timezone
 
 from opsportal.lib.exceptions import ApplicationError, ConflictError
 
+from .matchers import matchers_match, matchers_parse, matchers_validate
 from .models import Integration, MaintenanceWindow
 
 NAME_MAX = 100
 COMMENT_MAX = 2_000
-MATCHERS_MAX = 20
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-# name, operator, then a double-quoted (with \" escapes) or bare value
-_MATCHER_TEXT = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|([^,"\s]*))\s*(?:,|$)')
 
 
 # --- matching --------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=512)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(f"(?:{pattern})", re.DOTALL)
-
-
-def matcher_matches(matcher: dict[str, Any], labels: dict[str, str]) -> bool:
-    value = labels.get(matcher["name"], "")
-    if matcher.get("is_regex"):
-        hit = _compiled(matcher["value"]).fullmatch(value) is not None
-    else:
-        hit = value == matcher["value"]
-    return hit if matcher.get("is_equal", True) else not hit
-
-
 def window_matches(window: MaintenanceWindow, labels: dict[str, str]) -> bool:
-    return all(matcher_matches(m, labels) for m in window.matchers or [])
+    return matchers_match(window.matchers, labels)
 
 
 def maintenance_windows_active(*, integration: Integration, at: datetime | None = None) -> list[MaintenanceWindow]:
@@ -148,69 +129,6 @@ def _locked(window: MaintenanceWindow | int) -> MaintenanceWindow:
         return MaintenanceWindow.objects.select_for_update().get(pk=pk)
     except MaintenanceWindow.DoesNotExist:
         raise ApplicationError(f"Maintenance window #{pk} does not exist.", code="not_found") from None
-
-
-# --- matchers --------------------------------------------------------------------------------
-
-
-def matchers_validate(matchers: Any) -> list[dict[str, Any]]:
-    """Normalise a list of matcher objects; raise ApplicationError naming the bad one."""
-    if matchers is None:
-        return []
-    if not isinstance(matchers, list):
-        raise _invalid("matchers", "Matchers must be a list.")
-    if len(matchers) > MATCHERS_MAX:
-        raise _invalid("matchers", f"At most {MATCHERS_MAX} matchers.")
-    clean = []
-    for i, m in enumerate(matchers):
-        where = f"Matcher {i + 1}"
-        if not isinstance(m, dict):
-            raise _invalid("matchers", f"{where} must be an object with name and value.")
-        name, value = m.get("name"), m.get("value", "")
-        is_regex, is_equal = m.get("is_regex", False), m.get("is_equal", True)
-        if not isinstance(name, str) or not _LABEL_NAME.match(name):
-            raise _invalid("matchers", f"{where}: {name!r} is not a label name (letters, digits and _).")
-        if not isinstance(value, str):
-            raise _invalid("matchers", f"{where} ({name}): the value must be text.")
-        if not isinstance(is_regex, bool) or not isinstance(is_equal, bool):
-            raise _invalid("matchers", f"{where} ({name}): is_regex and is_equal must be true or false.")
-        if is_regex:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise _invalid("matchers", f"{where} ({name}): {value!r} is not a regular expression: {exc}.") from None
-        clean.append({"name": name, "value": value, "is_regex": is_regex, "is_equal": is_equal})
-    return clean
-
-
-def matchers_parse(text: str) -> list[dict[str, Any]]:
-    """Alertmanager's matcher text (``service="checkout", instance=~"web-.*"``, braces optional)
-    to matcher objects. Raises ApplicationError showing where parsing stopped."""
-    body = (text or "").strip()
-    if body.startswith("{") and body.endswith("}"):
-        body = body[1:-1].strip()
-    matchers: list[dict[str, Any]] = []
-    pos = 0
-    while pos < len(body):
-        match = _MATCHER_TEXT.match(body, pos)
-        if not match or match.end() == pos:
-            raise _invalid("matchers", f'Cannot read the matchers from "{body[pos:pos + 30]}": write name="value".')
-        name, op, quoted, bare = match.groups()
-        value = re.sub(r'\\(["\\])', r"\1", quoted) if quoted is not None else bare
-        matchers.append({"name": name, "value": value, "is_regex": "~" in op, "is_equal": op[0] == "="})
-        pos = match.end()
-    return matchers_validate(matchers)
-
-
-def matchers_format(matchers: list[dict[str, Any]]) -> str:
-    """Matcher objects back to Alertmanager's text form, for display and form initial values."""
-    parts = []
-    for m in matchers or []:
-        op = ("=" if m.get("is_equal", True) else "!") + ("~" if m.get("is_regex") else "")
-        op = {"=": "=", "!": "!=", "=~": "=~", "!~": "!~"}[op]
-        value = str(m.get("value", "")).replace("\\", "\\\\").replace('"', '\\"')
-        parts.append(f'{m.get("name")}{op}"{value}"')
-    return ", ".join(parts)
 
 
 def _invalid(field: str, message: str) -> ApplicationError:

@@ -95,5 +95,5 @@ def test_it_validates_maintenance_matchers_in_the_admin(admin_client_: Client) -
     })
 
     assert response.status_code == 200
-    assert "not a regular expression" in response.content.decode()
+    assert "not a valid regular expression" in response.content.decode()
     assert not MaintenanceWindow.objects.exists()

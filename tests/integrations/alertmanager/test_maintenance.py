@@ -12,9 +12,8 @@ from incidents.integrations.alertmanager.maintenance import (
     maintenance_window_delete,
     maintenance_window_end,
     maintenance_windows_active,
-    matchers_format,
-    matchers_parse,
 )
+from incidents.integrations.alertmanager.matchers import matchers_format, matchers_parse
 from incidents.integrations.alertmanager.models import Alert, AlertStatus, MaintenanceWindow
 from incidents.models import Incident
 from opsportal.lib.exceptions import ApplicationError, ConflictError
@@ -155,12 +154,12 @@ def test_it_refuses_naive_times(db) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("matchers", "message"),
     [
-        ('instance=~"web-("', "not a regular expression"),
-        ('9lives="x"', "Cannot read the matchers"),
+        ('instance=~"web-("', "not a valid regular expression"),
+        ('9lives="x"', "is not a label name"),
         ([{"name": "a b", "value": "x"}], "not a label name"),
         ([{"name": "a", "value": 3}], "value must be text"),
         ([{"name": "a", "value": "x", "is_regex": "yes"}], "true or false"),
-        ("not a matcher", "Cannot read the matchers"),
+        ("not a matcher", "is not a matcher"),
     ],
 )
 def test_it_refuses_bad_matchers_naming_the_problem(db, matchers: object, message: str) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from django import template
 
 from opsportal.lib.durations import format_duration
 
-from ..forms import format_matchers
+from ..matchers import matchers_format
 
 register = template.Library()
 
@@ -22,17 +22,8 @@ def yaml_quote(value: object) -> str:
 
 @register.filter
 def matchers_text(matchers: list[dict[str, Any]] | None) -> str:
-    """``service=checkout, alertname=~Disk.*``; works for both stored matcher shapes."""
-    normalised = [
-        {
-            "name": m.get("name"),
-            "value": m.get("value"),
-            "is_regex": m.get("is_regex", m.get("isRegex", False)),
-            "is_equal": m.get("is_equal", m.get("isEqual", True)),
-        }
-        for m in matchers or []
-    ]
-    return format_matchers(normalised).replace("\n", ", ")
+    """``service="checkout", alertname=~"Disk.*"``; works for both stored matcher shapes."""
+    return matchers_format(matchers)
 
 
 @register.filter
