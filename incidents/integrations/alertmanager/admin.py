@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -16,10 +16,16 @@ from django.utils.html import format_html
 
 from opsportal.lib.exceptions import ApplicationError
 
-from .matchers import matchers_validate
+from .integration_settings import EDITABLE, integration_set_enabled, integration_update
+from .maintenance import (
+    maintenance_window_clean,
+    maintenance_window_create,
+    maintenance_window_delete,
+    maintenance_window_update,
+)
 from .models import Alert, Integration, MaintenanceWindow, Silence, WebhookDelivery
 from .receiver import webhook_url
-from .tokens import integration_rotate_token, integration_settings_validate, token_assign
+from .tokens import integration_create, integration_rotate_token, integration_settings_validate
 
 TOKEN_TEMPLATE = "admin/alertmanager/integration/token.html"
 
@@ -28,7 +34,9 @@ class IntegrationForm(forms.ModelForm):
 
     class Meta:
         model = Integration
-        fields = "__all__"
+        fields = ("name", "enabled", "default_service", "grouping", "group_by_labels", "severity_label",
+                  "severity_mapping", "default_severity", "title_template", "description_template",
+                  "auto_resolve", "reopen_window", "inactivity_timeout", "alertmanager_url")
 
     def _post_clean(self) -> None:
         super()._post_clean()
@@ -50,9 +58,18 @@ class IntegrationAdmin(admin.ModelAdmin):
     actions = ["rotate_tokens"]
 
     def save_model(self, request: HttpRequest, obj: Integration, form: Any, change: bool) -> None:
-        if not change:
-            request._alertmanager_tokens = [(obj, token_assign(obj))]  # type: ignore[attr-defined]
-        super().save_model(request, obj, form, change)
+        """Through the same services as the integration pages: validation, token hashing."""
+        fields = {name: form.cleaned_data[name] for name in EDITABLE if name in form.cleaned_data}
+        enabled = form.cleaned_data.get("enabled", True)
+        if change:
+            saved = integration_update(integration=obj, **fields)
+        else:
+            name = fields.pop("name")
+            saved, token = integration_create(name=name, **fields)
+            request._alertmanager_tokens = [(saved, token)]  # type: ignore[attr-defined]  # read by response_add
+        if saved.enabled != enabled:
+            saved = integration_set_enabled(integration=saved, enabled=enabled)
+        _copy_row(saved, obj)
 
     def response_add(self, request: HttpRequest, obj: Integration, post_url_continue: str | None = None) -> HttpResponse:
         tokens = getattr(request, "_alertmanager_tokens", None)
@@ -129,17 +146,15 @@ class MaintenanceWindowForm(forms.ModelForm):
         model = MaintenanceWindow
         fields = ("name", "integration", "starts_at", "ends_at", "matchers", "comment")
 
-    def clean_matchers(self) -> list[dict[str, Any]]:
-        try:
-            return matchers_validate(self.cleaned_data.get("matchers"))
-        except ApplicationError as exc:
-            raise forms.ValidationError(exc.message) from None
-
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        starts, ends = data.get("starts_at"), data.get("ends_at")
-        if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The window must end after it starts.")
+        """The service's own rules, shown on the form instead of failing at save."""
+        data = super().clean() or {}
+        if not self.errors:
+            try:
+                maintenance_window_clean(**{name: data.get(name) for name in self.Meta.fields})
+            except ApplicationError as exc:
+                field = exc.extra.get("field")
+                self.add_error(field if field in self.fields else None, exc.message)
         return data
 
 
@@ -156,9 +171,23 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         return obj.starts_at <= timezone.now() < obj.ends_at
 
     def save_model(self, request: HttpRequest, obj: MaintenanceWindow, form: Any, change: bool) -> None:
-        if not change and request.user.is_authenticated:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        """Through the same services as the maintenance page."""
+        fields = {name: form.cleaned_data[name] for name in MaintenanceWindowForm.Meta.fields}
+        if change:
+            saved = maintenance_window_update(window=obj.pk, actor=request.user, **fields)
+        else:
+            saved = maintenance_window_create(actor=request.user, **fields)
+        _copy_row(saved, obj)
+
+    def delete_model(self, request: HttpRequest, obj: MaintenanceWindow) -> None:
+        maintenance_window_delete(window=obj, actor=request.user)
+
+
+def _copy_row(saved: Model, obj: Model) -> None:
+    """The admin goes on with its own instance (log entry, redirect): make it the saved row."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
 
 
 @admin.register(Silence)

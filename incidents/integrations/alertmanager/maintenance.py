@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from opsportal.lib.exceptions import ApplicationError, ConflictError
+from opsportal.lib.exceptions import ApplicationError, ConflictError, NotFoundError
 
 from .matchers import matchers_match, matchers_parse, matchers_validate
 from .models import Integration, MaintenanceWindow
@@ -70,6 +70,46 @@ def maintenance_window_create(
     """Schedule a window. ``matchers`` is a list of {"name", "value", "is_regex", "is_equal"} or
     Alertmanager's text form (``service="checkout", instance=~"web-.*"``). Raises ApplicationError
     naming the field: empty name, end not after start, end already past, bad matcher or regex."""
+    fields = maintenance_window_clean(name=name, starts_at=starts_at, ends_at=ends_at, matchers=matchers,
+                    integration=integration, comment=comment)
+    return MaintenanceWindow.objects.create(
+        **fields, created_by=actor if actor is not None and actor.is_authenticated else None
+    )
+
+
+@transaction.atomic
+def maintenance_window_update(
+    *,
+    window: MaintenanceWindow | int,
+    name: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    matchers: list[dict[str, Any]] | str,
+    integration: Integration | None = None,
+    comment: str = "",
+    actor: AbstractBaseUser | None,
+) -> MaintenanceWindow:
+    """Change a window with the same rules as creating one (the admin's edit form)."""
+    locked = _locked(window)
+    fields = maintenance_window_clean(name=name, starts_at=starts_at, ends_at=ends_at, matchers=matchers,
+                    integration=integration, comment=comment)
+    for field, value in fields.items():
+        setattr(locked, field, value)
+    locked.save(update_fields=sorted(fields))
+    return locked
+
+
+def maintenance_window_clean(
+    *,
+    name: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    matchers: list[dict[str, Any]] | str,
+    integration: Integration | None,
+    comment: str,
+) -> dict[str, Any]:
+    """The rules every entry point shares (pages, API, admin); the cleaned fields, or
+    ApplicationError naming the field."""
     name = (name or "").strip()
     if not name:
         raise _invalid("name", "A maintenance window needs a name.")
@@ -86,16 +126,14 @@ def maintenance_window_create(
         raise _invalid("comment", f"The comment is longer than {COMMENT_MAX} characters.")
     if integration is not None and not isinstance(integration, Integration):
         raise _invalid("integration", "Pick an integration, or none for a global window.")
-    clean = matchers_parse(matchers) if isinstance(matchers, str) else matchers_validate(matchers)
-    return MaintenanceWindow.objects.create(
-        name=name,
-        integration=integration,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        matchers=clean,
-        comment=(comment or "").strip(),
-        created_by=actor if actor is not None and actor.is_authenticated else None,
-    )
+    return {
+        "name": name,
+        "integration": integration,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "matchers": matchers_parse(matchers) if isinstance(matchers, str) else matchers_validate(matchers),
+        "comment": (comment or "").strip(),
+    }
 
 
 @transaction.atomic
@@ -128,7 +166,7 @@ def _locked(window: MaintenanceWindow | int) -> MaintenanceWindow:
     try:
         return MaintenanceWindow.objects.select_for_update().get(pk=pk)
     except MaintenanceWindow.DoesNotExist:
-        raise ApplicationError(f"Maintenance window #{pk} does not exist.", code="not_found") from None
+        raise NotFoundError(f"Maintenance window #{pk} does not exist.") from None
 
 
 def _invalid(field: str, message: str) -> ApplicationError:

@@ -97,3 +97,30 @@ def test_it_validates_maintenance_matchers_in_the_admin(admin_client_: Client) -
     assert response.status_code == 200
     assert "not a valid regular expression" in response.content.decode()
     assert not MaintenanceWindow.objects.exists()
+
+
+def test_it_refuses_a_maintenance_window_that_already_ended_like_the_page_does(admin_client_: Client) -> None:
+    response = admin_client_.post("/admin/alertmanager/maintenancewindow/add/", {
+        "name": "yesterday", "starts_at_0": "2020-01-01", "starts_at_1": "01:00:00",
+        "ends_at_0": "2020-01-01", "ends_at_1": "02:00:00", "matchers": "[]", "comment": "",
+    })
+    assert response.status_code == 200
+    assert "The window ends in the past" in response.content.decode()
+    assert not MaintenanceWindow.objects.exists()
+
+
+def test_it_edits_an_integration_through_the_settings_service(admin_client_: Client) -> None:
+    integration, _ = integration_create(name="prod-am")
+    response = admin_client_.post(
+        f"/admin/alertmanager/integration/{integration.pk}/change/",
+        integration_form(name="prod-am", enabled="", grouping="labels", group_by_labels="[]"),
+    )
+    assert response.status_code == 200  # the service's rule: grouping by labels needs label names
+    assert "Grouping by labels needs a list of label names" in response.content.decode()
+    response = admin_client_.post(
+        f"/admin/alertmanager/integration/{integration.pk}/change/",
+        integration_form(name="prod-am", enabled="", severity_mapping='{"critical": "P1"}'),
+    )
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.enabled is False and integration.severity_mapping == {"critical": "P1"}
