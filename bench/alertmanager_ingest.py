@@ -11,7 +11,7 @@ webhook bodies over HTTP from threads:
    far), so 200 posts carry 25,000 alerts and the same group is often posted concurrently. Then
    each group resolves in one post. Checks: 50 incidents, 10,000 alerts, 50 resolved.
 
-Targets (DESIGN.md section 10, on 2 cores): >= 500 alerts/s sustained; storm drained in < 30 s.
+Targets (docs/architecture.md section 10, on 2 cores): >= 500 alerts/s sustained; storm drained in < 30 s.
 Keep the runtime under about two minutes.
 """
 

@@ -1,4 +1,4 @@
-"""Default severities, from the operations manuals our users run (shared/seeds):
+"""Default severities, from the operations manuals our users run (docs/architecture.md section 2):
 P1 15 min response / 1 h resolution, P2 1 h / 4 h, P3 4 h / 24 h, P4 24 h / 1 week."""
 
 from datetime import timedelta

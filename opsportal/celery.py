@@ -1,4 +1,4 @@
-"""The Celery app. Tasks stay thin: they call service functions (STYLE.md rule 1)."""
+"""The Celery app. Tasks stay thin: they call service functions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/health and /metrics: the app watching itself (DESIGN.md section 9)."""
+"""/health and /metrics: the app watching itself (docs/architecture.md section 9)."""
 
 from __future__ import annotations
 

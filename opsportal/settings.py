@@ -132,7 +132,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Workers log through LOGGING below (JSON lines), like the web process.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-# The scheduler only pokes; every timer is a due-time column in the database (DESIGN.md 3).
+# The scheduler only pokes; every timer is a due-time column in the database (docs/architecture.md section 3).
 SLA_TICK_SECONDS = env.float("SLA_TICK_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE = {
     "sla-tick": {

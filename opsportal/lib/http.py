@@ -3,7 +3,7 @@
 Every outbound call goes through :func:`request`, so every call has a timeout, a User-Agent, and
 fails the same way: :class:`HttpError` with a message an operator can act on ("could not connect
 to ...", "... answered 400: <what the server said>"). Tests that must not touch the network mock
-this module and nothing else (STYLE.md 6.13).
+this module and nothing else.
 """
 
 from __future__ import annotations

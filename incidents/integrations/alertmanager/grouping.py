@@ -1,4 +1,4 @@
-"""Which incident an alert group belongs to (DESIGN.md section 10).
+"""Which incident an alert group belongs to (docs/architecture.md section 10).
 
 A group is Alertmanager's ``groupKey`` (default) or the values of the integration's
 ``group_by_labels``. Its incident carries ``group_key = sha256(f"{integration.pk}:{key}")``, and the

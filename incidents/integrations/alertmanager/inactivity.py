@@ -1,6 +1,6 @@
 """Inactivity timeout: resolve incidents whose alerts have gone quiet (senders that never resolve).
 
-A database timer (DESIGN.md section 3): the due time is the newest ``last_seen_at`` of an
+A database timer (docs/architecture.md section 3): the due time is the newest ``last_seen_at`` of an
 incident's alerts plus its integration's ``inactivity_timeout``, read by a query on every beat
 tick, so a restarted worker or scheduler still resolves every overdue incident, once.
 """

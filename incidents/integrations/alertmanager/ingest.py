@@ -1,4 +1,4 @@
-"""Alertmanager ingestion: one webhook post, one transaction (DESIGN.md section 10).
+"""Alertmanager ingestion: one webhook post, one transaction (docs/architecture.md section 10).
 
 ``alertmanager_ingest`` stores the raw post, finds or opens (or reopens) the incident of each
 alert group, upserts the alerts in bulk (one row per fingerprint per incident) and resolves the

@@ -1,4 +1,4 @@
-"""Prometheus counters for Alertmanager ingestion (DESIGN.md section 9).
+"""Prometheus counters for Alertmanager ingestion (docs/architecture.md section 9).
 
 Labelled by integration name (a handful per installation), never by group or fingerprint, which
 would explode the series count. Incident counters move only after the transaction commits.

@@ -1,4 +1,4 @@
-"""Validate and parse an Alertmanager webhook body (payload version "4", INTEGRATIONS.md 1.1).
+"""Validate and parse an Alertmanager webhook body (payload version "4", docs/alertmanager.md section 1).
 
 Everything is checked before anything is stored, and every problem names the field that caused it
 (``alerts[3].labels.severity must be a string``), because Alertmanager logs our 4xx answer and that

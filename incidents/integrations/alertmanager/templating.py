@@ -1,4 +1,4 @@
-"""Incident title and description from an integration's Jinja2 templates (DESIGN.md section 5).
+"""Incident title and description from an integration's Jinja2 templates (docs/architecture.md section 5).
 
 Templates are edited by users, so they run in Jinja2's (immutable) ``SandboxedEnvironment`` with
 ``StrictUndefined`` over plain dicts built here (never model instances): a template can reach the

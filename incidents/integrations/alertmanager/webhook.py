@@ -1,4 +1,4 @@
-"""``POST /hooks/alertmanager``: Alertmanager's webhook receiver (STYLE.md rule 9).
+"""``POST /hooks/alertmanager``: Alertmanager's webhook receiver (docs/alertmanager.md section 2).
 
 Authenticate (the bearer token selects the integration), validate, commit, then answer. Every
 refusal is a 4xx naming the problem, which Alertmanager logs; a 5xx only means "try again" and is

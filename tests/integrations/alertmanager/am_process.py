@@ -1,4 +1,4 @@
-"""Run the real Alertmanager binary for a test (INTEGRATIONS.md 1.4), and build test data.
+"""Run the real Alertmanager binary for a test (docs/alertmanager.md section 4), and build test data.
 
 Shared by test_silences.py and test_e2e_alertmanager.py. Not a conftest: the tests import it.
 Alertmanager listens on free loopback ports only (``--cluster.listen-address=`` switches the

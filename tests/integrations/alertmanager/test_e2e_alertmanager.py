@@ -1,6 +1,6 @@
 """End to end with the real Alertmanager: it delivers real notifications to the app under test.
 
-Alertmanager (Debian's prometheus-alertmanager, INTEGRATIONS.md 1.4) runs on a free loopback port
+Alertmanager (Debian's prometheus-alertmanager, docs/alertmanager.md section 4) runs on a free loopback port
 with a webhook receiver pointing at pytest-django's live server and the integration's bearer token.
 We push alerts into Alertmanager's API v2 as Prometheus would and watch the database: the group
 opens one incident, a silence created from the app shows up in Alertmanager and expires there,

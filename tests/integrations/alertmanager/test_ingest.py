@@ -286,7 +286,7 @@ def test_it_opens_at_the_most_severe_alert_and_raises_severity_when_a_worse_aler
 
 
 def test_it_counts_each_alerts_own_status_not_the_group_status(hook: Hook) -> None:
-    # Group status "firing" while one alert in it is resolved (INTEGRATIONS.md 1.2).
+    # Group status "firing" while one alert in it is resolved (docs/alertmanager.md section 2).
     body = payload([alert("web-1", status="resolved", ends_at="2026-11-23T09:05:00Z"), alert("web-2")])
     hook.post(body)
 

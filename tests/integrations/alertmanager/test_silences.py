@@ -1,4 +1,4 @@
-"""Silences from the incident page, against the real Alertmanager binary (INTEGRATIONS.md 1.4)."""
+"""Silences from the incident page, against the real Alertmanager binary (docs/alertmanager.md section 4)."""
 
 from __future__ import annotations
 
