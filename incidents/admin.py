@@ -10,7 +10,7 @@ from .models import Incident, Service, Severity, TimelineEvent
 
 
 @admin.register(Severity)
-class SeverityAdmin(admin.ModelAdmin):
+class SeverityAdmin(admin.ModelAdmin[Severity]):
     list_display = ("name", "label", "rank", "colour", "response_target", "resolution_target")
     list_editable = ("label", "colour", "response_target", "resolution_target")
     ordering = ("rank",)
@@ -21,12 +21,12 @@ class SeverityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(admin.ModelAdmin[Service]):
     list_display = ("name", "owner_team", "description")
     search_fields = ("name", "owner_team")
 
 
-class TimelineInline(admin.TabularInline):
+class TimelineInline(admin.TabularInline[TimelineEvent, Incident]):
     model = TimelineEvent
     fields = ("created_at", "kind", "actor", "source", "message")
     readonly_fields = fields
@@ -38,14 +38,14 @@ class TimelineInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(admin.ModelAdmin[Incident]):
     list_display = ("id", "title", "severity", "status", "service", "commander", "opened_at", "source")
     list_filter = ("status", "severity", "source", "service")
     search_fields = ("title", "key")
     date_hierarchy = "opened_at"
     inlines = [TimelineInline]
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request: HttpRequest, obj: Incident | None = None) -> list[str]:
         return [f.name for f in Incident._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

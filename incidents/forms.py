@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from .models import DESCRIPTION_MAX, TITLE_MAX, Service, Severity
@@ -15,12 +18,12 @@ def severity_options() -> QuerySet[Severity]:
     return Severity.objects.order_by("rank")
 
 
-def commander_options() -> QuerySet:  # type: ignore[type-arg]
+def commander_options() -> QuerySet[User]:
     """People who can command an incident: active accounts, by username."""
     return get_user_model().objects.filter(is_active=True).order_by("username")
 
 
-class SeverityField(forms.ModelChoiceField):
+class SeverityField(forms.ModelChoiceField[Severity]):
     """A severity picked by name (``P1``), which is what people and URLs say."""
 
     default_error_messages = {
@@ -28,10 +31,10 @@ class SeverityField(forms.ModelChoiceField):
         "required": "Pick a severity: it sets the SLA clocks.",
     }
 
-    def __init__(self, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(queryset=severity_options(), to_field_name="name", empty_label=None, **kwargs)
 
-    def label_from_instance(self, obj: Severity) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Severity) -> str:
         return f"{obj.name} · {obj.label}"
 
 

@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from opsportal.lib.actors import Actor, stored_user
 from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ApplicationError, ConflictError, NotFoundError
 from opsportal.lib.metrics import SLA_BREACHES, TRANSITIONS
@@ -47,8 +48,6 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "note": OPEN_STATUSES + (S.RESOLVED,),
 }
 
-User = AbstractBaseUser
-
 
 def _check(incident: Incident, action: str) -> None:
     if incident.status not in ALLOWED[action]:
@@ -72,7 +71,7 @@ def _record(
     incident: Incident,
     kind: str,
     *,
-    actor: User | None,
+    actor: Actor,
     source: str,
     message: str = "",
     data: dict[str, Any] | None = None,
@@ -81,7 +80,7 @@ def _record(
     event = TimelineEvent.objects.create(
         incident=incident,
         kind=kind,
-        actor=actor,
+        actor=stored_user(actor),
         source=source,
         message=message,
         data=data or {},
@@ -130,7 +129,7 @@ def incident_open(
     title: str,
     severity: Severity,
     source: str,
-    actor: User | None = None,
+    actor: Actor = None,
     description: str = "",
     service: Service | None = None,
     labels: dict[str, str] | None = None,
@@ -154,7 +153,7 @@ def incident_open(
         labels=labels,
         source=source,
         group_key=group_key,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_by=stored_user(actor),
         opened_at=now,
         response_due_at=response_due,
         resolve_due_at=resolve_due,
@@ -166,7 +165,7 @@ def incident_open(
 
 
 @transaction.atomic
-def incident_acknowledge(*, incident: Incident | int, actor: User | None, source: str) -> Incident:
+def incident_acknowledge(*, incident: Incident | int, actor: Actor, source: str) -> Incident:
     """Stop the response clock. A second acknowledgement is a conflict, not a no-op, so the
     person who lost the race is told who won."""
     incident = _locked(incident)
@@ -186,7 +185,7 @@ def incident_acknowledge(*, incident: Incident | int, actor: User | None, source
 
 
 @transaction.atomic
-def incident_mitigate(*, incident: Incident | int, actor: User | None, source: str, note: str = "") -> Incident:
+def incident_mitigate(*, incident: Incident | int, actor: Actor, source: str, note: str = "") -> Incident:
     """Impact is contained; the resolution clock keeps running until resolved."""
     incident = _locked(incident)
     _check(incident, "mitigate")
@@ -200,7 +199,7 @@ def incident_mitigate(*, incident: Incident | int, actor: User | None, source: s
 
 
 @transaction.atomic
-def incident_resolve(*, incident: Incident | int, actor: User | None, source: str, note: str = "") -> Incident:
+def incident_resolve(*, incident: Incident | int, actor: Actor, source: str, note: str = "") -> Incident:
     incident = _locked(incident)
     if incident.status == S.RESOLVED:
         raise ConflictError(f"Incident #{incident.pk} is already resolved.", code="already_resolved")
@@ -215,7 +214,7 @@ def incident_resolve(*, incident: Incident | int, actor: User | None, source: st
 
 
 @transaction.atomic
-def incident_reopen(*, incident: Incident | int, actor: User | None, source: str, reason: str = "") -> Incident:
+def incident_reopen(*, incident: Incident | int, actor: Actor, source: str, reason: str = "") -> Incident:
     """Back to triggered: it must be acknowledged again, with a fresh response deadline.
     Breaches already recorded stay recorded (a breach is never un-said nor said twice)."""
     incident = _locked(incident)
@@ -233,7 +232,7 @@ def incident_reopen(*, incident: Incident | int, actor: User | None, source: str
 
 
 @transaction.atomic
-def incident_close(*, incident: Incident | int, actor: User | None, source: str) -> Incident:
+def incident_close(*, incident: Incident | int, actor: Actor, source: str) -> Incident:
     """Closed incidents are history: nothing changes them any more."""
     incident = _locked(incident)
     _check(incident, "close")
@@ -247,7 +246,7 @@ def incident_close(*, incident: Incident | int, actor: User | None, source: str)
 
 @transaction.atomic
 def incident_assign_commander(
-    *, incident: Incident | int, commander: User | None, actor: User | None, source: str
+    *, incident: Incident | int, commander: AbstractBaseUser | None, actor: Actor, source: str
 ) -> Incident:
     incident = _locked(incident)
     _check(incident, "assign")
@@ -255,7 +254,7 @@ def incident_assign_commander(
         raise ApplicationError(f"{commander} is not an active user.", code="invalid", extra={"field": "commander"})
     if incident.commander_id == (commander.pk if commander else None):
         return incident
-    incident.commander = commander
+    incident.commander = stored_user(commander)
     incident.save(update_fields=["commander", "updated_at"])
     name = commander.get_username() if commander else None
     _record(incident, EventKind.ASSIGNED, actor=actor, source=source,
@@ -266,7 +265,7 @@ def incident_assign_commander(
 
 @transaction.atomic
 def incident_change_severity(
-    *, incident: Incident | int, severity: Severity, actor: User | None, source: str
+    *, incident: Incident | int, severity: Severity, actor: Actor, source: str
 ) -> Incident:
     """New severity, new deadlines, counted from when the incident opened (docs/architecture.md section 2)."""
     incident = _locked(incident)
@@ -284,7 +283,7 @@ def incident_change_severity(
 
 
 @transaction.atomic
-def incident_add_note(*, incident: Incident | int, text: str, actor: User | None, source: str) -> TimelineEvent:
+def incident_add_note(*, incident: Incident | int, text: str, actor: Actor, source: str) -> TimelineEvent:
     incident = _locked(incident)
     _check(incident, "note")
     if not text.strip():
@@ -334,7 +333,7 @@ def _last_actor_name(incident: Incident, kind: str) -> str | None:
 
 
 def record_event(
-    incident: Incident, kind: str, *, actor: User | None, source: str, message: str = "",
+    incident: Incident, kind: str, *, actor: Actor, source: str, message: str = "",
     data: dict[str, Any] | None = None,
 ) -> TimelineEvent:
     """Timeline entry for something that is not a state change (alerts joined, a silence).

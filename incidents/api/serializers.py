@@ -1,6 +1,6 @@
 """Output shapes shared by several endpoints: an incident, a timeline event, reference rows, errors.
 
-Each endpoint's own input lives on its view as ``InputSerializer`` ; an endpoint
+Each endpoint's own input lives on its view as ``InputSerializer``; an endpoint
 whose answer is an incident points its ``OutputSerializer`` at ``IncidentSerializer`` so scripts
 see one incident shape everywhere.
 """

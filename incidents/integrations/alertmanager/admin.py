@@ -30,7 +30,7 @@ from .tokens import integration_create, integration_rotate_token, integration_se
 TOKEN_TEMPLATE = "admin/alertmanager/integration/token.html"
 
 
-class IntegrationForm(forms.ModelForm):
+class IntegrationForm(forms.ModelForm[Integration]):
 
     class Meta:
         model = Integration
@@ -39,7 +39,7 @@ class IntegrationForm(forms.ModelForm):
                   "auto_resolve", "reopen_window", "inactivity_timeout", "alertmanager_url")
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # ModelForm's hook that builds self.instance; not in the stubs
         try:
             integration_settings_validate(self.instance)
         except ApplicationError as exc:
@@ -48,7 +48,7 @@ class IntegrationForm(forms.ModelForm):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(admin.ModelAdmin[Integration]):
     form = IntegrationForm
     list_display = ("name", "kind", "enabled", "token_prefix", "grouping", "auto_resolve", "default_service",
                     "created_at")
@@ -96,7 +96,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(admin.ModelAdmin[Alert]):
     list_display = ("fingerprint", "alertname", "status", "incident", "integration", "maintenance_window",
                     "last_seen_at", "times_received")
     list_filter = ("status", "integration")
@@ -116,7 +116,7 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
     list_display = ("received_at", "integration", "status", "alert_count", "truncated_alerts", "incident")
     list_filter = ("integration", "status")
     list_select_related = ("integration", "incident")
@@ -141,7 +141,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         return False
 
 
-class MaintenanceWindowForm(forms.ModelForm):
+class MaintenanceWindowForm(forms.ModelForm[MaintenanceWindow]):
     class Meta:
         model = MaintenanceWindow
         fields = ("name", "integration", "starts_at", "ends_at", "matchers", "comment")
@@ -151,7 +151,10 @@ class MaintenanceWindowForm(forms.ModelForm):
         data = super().clean() or {}
         if not self.errors:
             try:
-                maintenance_window_clean(**{name: data.get(name) for name in self.Meta.fields})
+                maintenance_window_clean(
+                    name=data["name"], starts_at=data["starts_at"], ends_at=data["ends_at"],
+                    matchers=data["matchers"], integration=data.get("integration"), comment=data.get("comment", ""),
+                )
             except ApplicationError as exc:
                 field = exc.extra.get("field")
                 self.add_error(field if field in self.fields else None, exc.message)
@@ -159,7 +162,7 @@ class MaintenanceWindowForm(forms.ModelForm):
 
 
 @admin.register(MaintenanceWindow)
-class MaintenanceWindowAdmin(admin.ModelAdmin):
+class MaintenanceWindowAdmin(admin.ModelAdmin[MaintenanceWindow]):
     form = MaintenanceWindowForm
     list_display = ("name", "integration", "starts_at", "ends_at", "is_active", "created_by")
     list_filter = ("integration",)
@@ -191,7 +194,7 @@ def _copy_row(saved: Model, obj: Model) -> None:
 
 
 @admin.register(Silence)
-class SilenceAdmin(admin.ModelAdmin):
+class SilenceAdmin(admin.ModelAdmin[Silence]):
     list_display = ("silence_id", "incident", "integration", "state", "starts_at", "ends_at", "created_by")
     list_filter = ("state", "integration")
     list_select_related = ("incident", "integration", "created_by")

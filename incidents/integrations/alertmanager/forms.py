@@ -31,7 +31,7 @@ class DurationTextField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         return format_duration(value) if isinstance(value, timedelta) else value
 
-    def clean(self, value: Any) -> timedelta | None:  # type: ignore[override]
+    def clean(self, value: Any) -> timedelta | None:
         text = super().clean(value)
         if not text:
             return None
@@ -153,7 +153,7 @@ class IntegrationForm(forms.Form):
         return parse_severity_mapping(self.cleaned_data.get("severity_mapping") or "", self.known_severities)
 
     def clean_severity_label(self) -> str:
-        value = self.cleaned_data["severity_label"].strip()
+        value: str = self.cleaned_data["severity_label"].strip()
         if not LABEL_NAME.match(value):
             raise forms.ValidationError(
                 f"“{value}” is not a label name (letters, digits and _).", code="invalid"

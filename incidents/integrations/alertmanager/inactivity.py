@@ -34,6 +34,8 @@ def incidents_resolve_inactive(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     resolved: list[int] = []
     for integration in Integration.objects.filter(enabled=True, inactivity_timeout__isnull=False):
+        if integration.inactivity_timeout is None:  # filtered out above; for the type checker
+            continue
         cutoff = now - integration.inactivity_timeout
         due = list(
             Incident.objects.filter(status__in=OPEN_STATUSES, alerts__integration=integration)

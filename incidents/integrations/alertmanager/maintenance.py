@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from opsportal.lib.actors import Actor, stored_user
 from opsportal.lib.exceptions import ApplicationError, ConflictError, NotFoundError
 
 from .matchers import matchers_match, matchers_parse, matchers_validate
@@ -65,7 +65,7 @@ def maintenance_window_create(
     matchers: list[dict[str, Any]] | str,
     integration: Integration | None = None,
     comment: str = "",
-    actor: AbstractBaseUser | None,
+    actor: Actor,
 ) -> MaintenanceWindow:
     """Schedule a window. ``matchers`` is a list of {"name", "value", "is_regex", "is_equal"} or
     Alertmanager's text form (``service="checkout", instance=~"web-.*"``). Raises ApplicationError
@@ -73,7 +73,7 @@ def maintenance_window_create(
     fields = maintenance_window_clean(name=name, starts_at=starts_at, ends_at=ends_at, matchers=matchers,
                     integration=integration, comment=comment)
     return MaintenanceWindow.objects.create(
-        **fields, created_by=actor if actor is not None and actor.is_authenticated else None
+        **fields, created_by=stored_user(actor)
     )
 
 
@@ -87,7 +87,7 @@ def maintenance_window_update(
     matchers: list[dict[str, Any]] | str,
     integration: Integration | None = None,
     comment: str = "",
-    actor: AbstractBaseUser | None,
+    actor: Actor,
 ) -> MaintenanceWindow:
     """Change a window with the same rules as creating one (the admin's edit form)."""
     locked = _locked(window)
@@ -138,7 +138,7 @@ def maintenance_window_clean(
 
 @transaction.atomic
 def maintenance_window_end(
-    *, window: MaintenanceWindow | int, actor: AbstractBaseUser | None, at: datetime | None = None
+    *, window: MaintenanceWindow | int, actor: Actor, at: datetime | None = None
 ) -> MaintenanceWindow:
     """End an active window now: alerts from here on open incidents again. A window that has not
     started is deleted instead (raises ConflictError saying so); an ended one cannot end again."""
@@ -156,7 +156,7 @@ def maintenance_window_end(
 
 
 @transaction.atomic
-def maintenance_window_delete(*, window: MaintenanceWindow | int, actor: AbstractBaseUser | None) -> None:
+def maintenance_window_delete(*, window: MaintenanceWindow | int, actor: Actor) -> None:
     """Remove a window (scheduled, active or past). Alerts it held keep their rows, without the link."""
     _locked(window).delete()
 
