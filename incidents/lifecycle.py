@@ -33,6 +33,7 @@ from .models import (
     Status,
     TimelineEvent,
 )
+from .notifications import outbox
 
 S = Status
 # action -> statuses it may start from. Acknowledge and resolve work from any open state that
@@ -87,6 +88,7 @@ def _record(
         created_at=at or timezone.now(),
     )
     transaction.on_commit(lambda: TRANSITIONS.labels(kind, source).inc())
+    outbox.deliveries_for_event(event)
     return event
 
 

@@ -1,5 +1,5 @@
 """What integrations add to the core: panels on the incident page and the dashboard, navigation
-entries and demo data (docs/architecture.md section 6).
+entries, message channels and demo data (docs/architecture.md section 6).
 
 The core imports no integration. Each integration's ``AppConfig.ready()`` registers its pieces
 here, and the core's pages render whatever is registered, in ``order``. Slack, PagerDuty, email
@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
 from .models import Incident, Service
+from .notifications.channels import MessageChannel
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Registry:
         self.dashboard_panels: list[DashboardPanel] = []
         self.nav_entries: list[NavEntry] = []
         self.demo_seeders: list[tuple[int, DemoSeeder]] = []
+        self.message_channels: list[MessageChannel] = []
 
     def add_incident_panel(self, panel: IncidentPanel) -> None:
         self._add(self.incident_panels, panel)
@@ -86,6 +88,15 @@ class Registry:
 
     def add_nav_entry(self, entry: NavEntry) -> None:
         self._add(self.nav_entries, entry)
+
+    def add_message_channel(self, channel: MessageChannel) -> None:
+        """A channel the outbox sends to (docs/architecture.md section 4)."""
+        if all(existing.name != channel.name for existing in self.message_channels):
+            self.message_channels.append(channel)
+            self.message_channels.sort(key=lambda c: c.order)
+
+    def message_channel(self, name: str) -> MessageChannel | None:
+        return next((c for c in self.message_channels if c.name == name), None)
 
     def add_demo_seeder(self, seeder: DemoSeeder, *, order: int = 100) -> None:
         if all(existing is not seeder for _, existing in self.demo_seeders):

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_guid",
     "incidents",
+    "incidents.notifications",
     "incidents.integrations.alertmanager",
     "runbooks",
 ]
@@ -167,6 +168,23 @@ CELERY_BEAT_SCHEDULE["alertmanager-prune-deliveries"] = {
     "task": "incidents.integrations.alertmanager.tasks.alertmanager_prune_deliveries",
     "schedule": timedelta(hours=1),
     "options": {"expires": 3600},
+}
+
+# --- Notifications (outbox) ------------------------------------------------------------------
+# A delivery is retried with exponential backoff (from NOTIFY_BACKOFF_SECONDS, capped) and is dead
+# after NOTIFY_MAX_ATTEMPTS; the defaults ride out an outage of the other side of about 30 minutes.
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=12)
+NOTIFY_BACKOFF_SECONDS = env.float("NOTIFY_BACKOFF_SECONDS", default=5.0)
+NOTIFY_BACKOFF_MAX_SECONDS = env.float("NOTIFY_BACKOFF_MAX_SECONDS", default=300.0)
+# A flush that has not finished after this long (a killed worker) is taken over by the sweep.
+NOTIFY_LEASE_SECONDS = env.int("NOTIFY_LEASE_SECONDS", default=60)
+NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=5.0)
+# Shown in the default "INCIDENT ALERT" message when set.
+STATUS_PAGE_URL = env.str("STATUS_PAGE_URL", default="")
+CELERY_BEAT_SCHEDULE["outbox-sweep"] = {
+    "task": "incidents.notifications.tasks.outbox_sweep_task",
+    "schedule": timedelta(seconds=NOTIFY_SWEEP_SECONDS),
+    "options": {"expires": NOTIFY_SWEEP_SECONDS * 2},
 }
 
 if REDIS_URL:

@@ -1,0 +1,213 @@
+"""The outbox: a delivery row per message per target, written in the transaction of the change
+that caused it, sent after commit, retried with backoff until sent or dead (docs/architecture.md
+section 4).
+
+``deliveries_for_event`` is called by the lifecycle's recording path, so every timeline event is
+announced (or not) in one place. ``conversation_flush`` sends one conversation's due messages as a
+batch, under a lease so two workers never send the same conversation at once; the sweep re-sends
+whatever is due, so a broker outage only delays messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from incidents.models import Incident, TimelineEvent
+from incidents.registry import registry
+from opsportal.lib.exceptions import ConflictError, NotFoundError
+
+from . import metrics, routing
+from .channels import Batch, MessageChannel, Outcome, TransportError
+from .models import Conversation, Delivery
+from .rendering import event_context, incident_context, render_message
+
+log = logging.getLogger(__name__)
+S = Delivery.Status
+# Largest batch one flush hands to a channel; the rest waits for the next flush.
+BATCH_MAX = 100
+FLUSH_TASK = "incidents.notifications.tasks.conversation_flush_task"
+
+
+def deliveries_for_event(event: TimelineEvent) -> list[Delivery]:
+    """Write the deliveries announcing ``event`` on every channel that announces its kind, to
+    every routed target. Call inside the transaction that wrote the event; the sends are
+    enqueued when it commits. A channel without credentials gets preview rows, never sent."""
+    incident = event.incident
+    created: list[Delivery] = []
+    incident_dict: dict[str, Any] | None = None
+    for channel in registry.message_channels:
+        if event.kind not in channel.events or not channel.sender.announces(event):
+            continue
+        configured = channel.sender.configured()
+        targets = routing.targets_for(incident, channel) if configured else [""]
+        if not targets:
+            continue
+        if incident_dict is None:
+            incident_dict = incident_context(incident, now=event.created_at)
+        payload = render_message(channel, event.kind, incident_dict, event_context(event))
+        for target in targets:
+            conversation = _conversation(incident, channel, target)
+            created.append(Delivery.objects.create(
+                conversation=conversation, incident=incident, event=event, kind=event.kind,
+                channel=channel.name, target=target, payload=payload,
+                status=S.PENDING if configured else S.PREVIEW,
+                next_attempt_at=event.created_at if configured else None, created_at=event.created_at,
+            ))
+    pending = sorted({d.conversation_id for d in created if d.status == S.PENDING})
+    if pending:
+        transaction.on_commit(lambda: _enqueue(pending))
+    return created
+
+
+def _conversation(incident: Incident, channel: MessageChannel, target: str) -> Conversation:
+    found = Conversation.objects.filter(incident=incident, channel=channel.name, target=target).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(incident=incident, channel=channel.name, target=target)
+    except IntegrityError:  # a concurrent event of the same incident made it first
+        return Conversation.objects.get(incident=incident, channel=channel.name, target=target)
+
+
+def _enqueue(conversation_ids: list[int]) -> None:
+    """Hand the flushes to the workers; when the broker is down the sweep sends them later."""
+    for pk in conversation_ids:
+        try:
+            current_app.send_task(FLUSH_TASK, args=[pk])
+        except Exception:  # noqa: BLE001 - any broker failure: the delivery rows are the record
+            log.warning("could not enqueue a flush; the outbox sweep will send it", extra={"conversation": pk})
+            return
+
+
+def conversation_flush(conversation_id: int, *, now: datetime | None = None) -> int:
+    """Send a conversation's due deliveries (oldest first) through its channel. Returns how many
+    were sent. Safe to call concurrently and repeatedly: a conversation leased by another flush,
+    or waiting for its rate limit, is left alone."""
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
+    leased = Conversation.objects.filter(pk=conversation_id).filter(
+        Q(next_send_at__isnull=True) | Q(next_send_at__lte=now)
+    ).update(next_send_at=lease)
+    if not leased:
+        return 0
+    conversation = Conversation.objects.select_related("incident__severity", "incident__service",
+                                                       "incident__commander").get(pk=conversation_id)
+    channel = registry.message_channel(conversation.channel)
+    due = _due_in_order(conversation, now)
+    if channel is None or not due:
+        Conversation.objects.filter(pk=conversation_id).update(next_send_at=None)
+        return 0
+    started = timezone.now()
+    try:
+        outcome = channel.sender.send(Batch(conversation, due, incident_context(conversation.incident)))
+    except TransportError as exc:
+        outcome = Outcome(errors={d.pk: exc for d in due})
+    except Exception as exc:  # noqa: BLE001 - a bug in a channel must not lose the messages
+        log.exception("channel %s failed to send", channel.name)
+        outcome = Outcome(errors={d.pk: TransportError(f"{type(exc).__name__}: {exc}") for d in due})
+    metrics.SEND_SECONDS.labels(channel.name).observe((timezone.now() - started).total_seconds())
+    return _record(conversation, due, outcome, now=timezone.now())
+
+
+def _due_in_order(conversation: Conversation, now: datetime) -> list[Delivery]:
+    """Unsent deliveries oldest first, up to the first that is not yet due: a message waiting
+    for its retry holds back the newer ones, so a thread never reads out of order."""
+    due = []
+    unsent = conversation.deliveries.filter(status__in=[S.PENDING, S.FAILED]).order_by("created_at", "id")
+    for delivery in unsent[:BATCH_MAX]:
+        if delivery.next_attempt_at is None or delivery.next_attempt_at > now:
+            break
+        due.append(delivery)
+    return due
+
+
+@transaction.atomic
+def _record(conversation: Conversation, due: list[Delivery], outcome: Outcome, *, now: datetime) -> int:
+    failures = [outcome.errors[d.pk] for d in due if d.pk in outcome.errors]
+    retry_at: datetime | None = None
+    if failures:
+        attempts = 1 + max(d.attempts for d in due if d.pk in outcome.errors)
+        retry_after = max((e.retry_after or 0) for e in failures)
+        retry_at = now + backoff(attempts, retry_after)
+    for delivery in due:
+        if delivery.pk in outcome.sent:
+            delivery.status, delivery.sent_at, delivery.last_error = S.SENT, now, ""
+            delivery.external_ref = outcome.sent[delivery.pk][:255]
+            delivery.attempts += 1
+        elif delivery.pk in outcome.errors:
+            error = outcome.errors[delivery.pk]
+            delivery.attempts += 1
+            delivery.last_error = error.message[:2000]
+            if error.permanent or delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+                delivery.status, delivery.next_attempt_at = S.DEAD, None
+            else:
+                # One retry time for the whole batch, so the messages go out again in order.
+                delivery.status, delivery.next_attempt_at = S.FAILED, retry_at
+        else:
+            continue
+        delivery.save(update_fields=["status", "sent_at", "last_error", "external_ref", "attempts",
+                                     "next_attempt_at"])
+        metrics.DELIVERIES.labels(delivery.channel, delivery.status).inc()
+    if not any(d.status == S.FAILED for d in due):
+        retry_at = None
+    updates = dict(outcome.conversation)
+    updates.setdefault("next_send_at", None)
+    if retry_at is not None and (updates["next_send_at"] is None or updates["next_send_at"] < retry_at):
+        # Keep order: nothing newer goes out before the failed ones are retried.
+        updates["next_send_at"] = retry_at
+    for field, value in updates.items():
+        setattr(conversation, field, value)
+    conversation.save(update_fields=sorted(updates))
+    return len(outcome.sent)
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """Exponential with jitter, capped; never sooner than the other side asked (Retry-After)."""
+    base = settings.NOTIFY_BACKOFF_SECONDS * (2 ** min(attempts - 1, 16))
+    delay = min(base, settings.NOTIFY_BACKOFF_MAX_SECONDS) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+    return timedelta(seconds=max(delay, retry_after or 0))
+
+
+def outbox_sweep(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Conversations with a delivery due and no flush under way: the beat hands them to workers.
+    Returns their ids."""
+    now = now or timezone.now()
+    ids = list(
+        Delivery.objects.filter(status__in=[S.PENDING, S.FAILED], next_attempt_at__lte=now)
+        .filter(Q(conversation__next_send_at__isnull=True) | Q(conversation__next_send_at__lte=now))
+        .values_list("conversation_id", flat=True).distinct()[:limit]
+    )
+    if ids:
+        _enqueue(ids)
+    return ids
+
+
+@transaction.atomic
+def delivery_retry_now(*, delivery: Delivery | int) -> Delivery:
+    """"Retry now" on the incident page: a failed or dead delivery is due again at once."""
+    pk = delivery.pk if isinstance(delivery, Delivery) else delivery
+    try:
+        row = Delivery.objects.select_for_update().get(pk=pk)
+    except Delivery.DoesNotExist:
+        raise NotFoundError(f"Delivery #{pk} does not exist.") from None
+    if row.status not in (S.FAILED, S.DEAD):
+        raise ConflictError(f"Delivery #{pk} is {row.get_status_display().lower()}; only failed or dead "
+                            "deliveries can be retried.", code="not_retryable")
+    row.status, row.next_attempt_at = S.PENDING, timezone.now()
+    if row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+        row.attempts = settings.NOTIFY_MAX_ATTEMPTS - 1  # one more try
+    row.save(update_fields=["status", "next_attempt_at", "attempts"])
+    Conversation.objects.filter(pk=row.conversation_id).update(next_send_at=None)
+    conversation_id = row.conversation_id
+    transaction.on_commit(lambda: _enqueue([conversation_id]))
+    return row

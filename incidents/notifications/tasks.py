@@ -1,0 +1,19 @@
+"""Celery tasks of the outbox: thin, they call ``outbox``."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import outbox
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def conversation_flush_task(conversation_id: int) -> int:
+    """Send one conversation's due messages (enqueued on commit, and by the sweep)."""
+    return outbox.conversation_flush(conversation_id)
+
+
+@shared_task(ignore_result=True)
+def outbox_sweep_task() -> int:
+    """The beat's safety net: every due delivery whose flush was lost or delayed is flushed."""
+    return len(outbox.outbox_sweep())

@@ -1,0 +1,123 @@
+"""The outbox: one delivery per message per target in the transaction of the change, sent after
+commit in order, retried with backoff, dead after the last attempt, never lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from incidents import lifecycle
+from incidents.models import Severity, Source
+from incidents.notifications import outbox
+from incidents.notifications.channels import TransportError
+from incidents.notifications.models import Delivery, MessageTemplate
+
+from .conftest import RecordingSender
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_writes_a_delivery_with_the_change_and_sends_it_after_commit(
+    p1: Severity, recorder: RecordingSender, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    delivery = Delivery.objects.get(incident=incident)
+    assert delivery.status == "pending" and delivery.target == "#ops" and delivery.kind == "opened"
+    assert "INCIDENT ALERT - P1" in delivery.payload["text"] and "Issue: Checkout down" in delivery.payload["text"]
+    assert callbacks, "the send is enqueued when the transaction commits"
+
+    assert outbox.conversation_flush(delivery.conversation_id) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "sent" and delivery.external_ref == "msg-1"
+    assert delivery.conversation.external_ref == f"thread-{delivery.conversation_id}"
+
+
+def test_a_refused_change_writes_no_delivery(p1: Severity, recorder: RecordingSender) -> None:
+    incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    with pytest.raises(Exception, match="already acknowledged"):
+        lifecycle.incident_acknowledge(incident=incident, actor=None, source=Source.WEB)
+        lifecycle.incident_acknowledge(incident=incident, actor=None, source=Source.WEB)
+    assert list(Delivery.objects.values_list("kind", flat=True)) == ["opened", "acknowledged"]
+
+
+def test_it_sends_a_burst_as_one_batch_in_order(p1: Severity, recorder: RecordingSender) -> None:
+    incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    for n in range(3):
+        lifecycle.incident_add_note(incident=incident, text=f"update {n}", actor=None, source=Source.WEB)
+    conversation = Delivery.objects.get(kind="opened").conversation_id
+
+    outbox.conversation_flush(conversation)
+
+    assert len(recorder.batches) == 1
+    assert [text.splitlines()[-1] for text in recorder.batches[0]][1:] == [
+        "📝 Web: update 0", "📝 Web: update 1", "📝 Web: update 2"]
+
+
+def test_it_retries_with_backoff_keeping_order_and_honours_retry_after(
+    p1: Severity, recorder: RecordingSender
+) -> None:
+    incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    conversation = Delivery.objects.get().conversation_id
+    recorder.fail_with = [TransportError("Slack answered 429", retry_after=30)]
+
+    assert outbox.conversation_flush(conversation) == 0
+    failed = Delivery.objects.get()
+    assert failed.status == "failed" and failed.attempts == 1 and "429" in failed.last_error
+    assert failed.next_attempt_at >= timezone.now() + timedelta(seconds=29)
+    lifecycle.incident_add_note(incident=incident, text="later", actor=None, source=Source.WEB)
+    assert outbox.conversation_flush(conversation) == 0, "nothing newer goes out before the retry"
+
+    later = timezone.now() + timedelta(seconds=60)
+    assert outbox.conversation_flush(conversation, now=later) == 2
+    assert [t.splitlines()[0][:20] for t in recorder.batches[0]] == ["🚨 INCIDENT ALERT - P", "📝 Web: later"]
+
+
+def test_it_gives_up_at_once_on_a_permanent_error_and_after_the_last_attempt(
+    p1: Severity, recorder: RecordingSender, settings  # type: ignore[no-untyped-def]
+) -> None:
+    settings.NOTIFY_MAX_ATTEMPTS = 2
+    lifecycle.incident_open(title="A", severity=p1, source=Source.WEB)
+    first = Delivery.objects.get()
+    recorder.fail_with = [TransportError("channel_not_found", permanent=True)]
+    outbox.conversation_flush(first.conversation_id)
+    first.refresh_from_db()
+    assert first.status == "dead" and first.attempts == 1 and first.last_error == "channel_not_found"
+
+    lifecycle.incident_open(title="B", severity=p1, source=Source.WEB)
+    second = Delivery.objects.exclude(pk=first.pk).get()
+    recorder.fail_with = [TransportError("timed out"), TransportError("timed out")]
+    outbox.conversation_flush(second.conversation_id)
+    outbox.conversation_flush(second.conversation_id, now=timezone.now() + timedelta(hours=1))
+    second.refresh_from_db()
+    assert second.status == "dead" and second.attempts == 2
+
+    retried = outbox.delivery_retry_now(delivery=second)
+    assert retried.status == "pending"
+    outbox.conversation_flush(second.conversation_id)
+    second.refresh_from_db()
+    assert second.status == "sent"
+
+
+def test_the_sweep_finds_what_was_never_enqueued(p1: Severity, recorder: RecordingSender) -> None:
+    lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    delivery = Delivery.objects.get()
+    assert outbox.outbox_sweep() == [delivery.conversation_id]
+
+
+def test_an_unconfigured_channel_keeps_a_preview_and_sends_nothing(
+    p1: Severity, recorder: RecordingSender
+) -> None:
+    recorder.is_configured = False
+    lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    delivery = Delivery.objects.get()
+    assert delivery.status == "preview" and "INCIDENT ALERT" in delivery.payload["text"]
+    assert outbox.outbox_sweep() == []
+
+
+def test_an_edited_template_words_the_message(p1: Severity, recorder: RecordingSender) -> None:
+    MessageTemplate.objects.create(event="opened", channel="recorder", body="{{ incident.title }} is down!")
+    lifecycle.incident_open(title="Checkout", severity=p1, source=Source.WEB)
+    assert Delivery.objects.get().payload["text"] == "Checkout is down!"
