@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from incidents.notifications import api as notifications
+
 from . import actions, incidents, reference
 
 
@@ -43,6 +45,25 @@ urlpatterns = [
         name="incident-severity",
     ),
     path("incidents/<int:incident_id>/notes/", actions.IncidentNoteApi.as_view(), name="incident-notes"),
+    path(
+        "incidents/<int:incident_id>/deliveries/",
+        notifications.IncidentDeliveryListApi.as_view(),
+        name="incident-deliveries",
+    ),
+    path("deliveries/<int:delivery_id>/retry/", notifications.DeliveryRetryApi.as_view(), name="delivery-retry"),
+    path("notification-templates/", notifications.TemplateListApi.as_view(), name="template-list"),
+    path(
+        "notification-templates/<slug:channel>/<slug:event>/",
+        notifications.TemplateDetailApi.as_view(),
+        name="template-detail",
+    ),
+    path(
+        "notification-templates/<slug:channel>/<slug:event>/preview/",
+        notifications.TemplatePreviewApi.as_view(),
+        name="template-preview",
+    ),
+    path("notification-routes/", notifications.RouteCollectionApi.as_view(), name="route-list"),
+    path("notification-routes/<int:route_id>/", notifications.RouteDetailApi.as_view(), name="route-detail"),
     path("severities/", reference.SeverityListApi.as_view(), name="severity-list"),
     path("services/", reference.ServiceListApi.as_view(), name="service-list"),
 ]

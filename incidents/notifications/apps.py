@@ -12,6 +12,8 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from opsportal.lib.metrics import register_collector
 
+        from . import panels
         from .metrics import OutboxBacklogCollector
 
         register_collector(OutboxBacklogCollector())
+        panels.register()

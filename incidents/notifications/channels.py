@@ -81,4 +81,6 @@ class MessageChannel:
     events: frozenset[str]
     templates: dict[str, tuple[str, str]] = field(default_factory=dict, hash=False)
     escape: Callable[[str], str] = no_escape
+    # How a target is shown on pages (a PagerDuty routing key is a secret: its first characters).
+    display_target: Callable[[str], str] = no_escape
     order: int = 100

@@ -3,10 +3,14 @@ severity; with none, the channel's default targets from settings."""
 
 from __future__ import annotations
 
-from incidents.models import Incident
+from django.db import transaction
+
+from incidents.models import Incident, Service, Severity
+from incidents.registry import registry
+from opsportal.lib.exceptions import ApplicationError, NotFoundError
 
 from .channels import MessageChannel
-from .models import Route
+from .models import TARGET_MAX, Route
 
 
 def route_matches(route: Route, incident: Incident) -> bool:
@@ -20,3 +24,32 @@ def targets_for(incident: Incident, channel: MessageChannel) -> list[str]:
     routes = Route.objects.filter(channel=channel.name, enabled=True).prefetch_related("severities")
     targets = list(dict.fromkeys(r.target for r in routes if route_matches(r, incident)))
     return targets or [t for t in channel.sender.default_targets() if t]
+
+
+@transaction.atomic
+def route_create(*, channel: str, target: str, service: Service | None = None,
+                 severities: list[Severity] | None = None) -> Route:
+    """A route for ``channel``; ApplicationError naming the field for an unknown channel or an
+    empty or oversized target."""
+    if registry.message_channel(channel) is None:
+        known = ", ".join(c.name for c in registry.message_channels) or "none installed"
+        raise ApplicationError(f"Unknown channel “{channel}” (channels: {known}).", code="invalid",
+                               extra={"field": "channel"})
+    target = (target or "").strip()
+    if not target:
+        raise ApplicationError("Say where to send: a Slack channel id, a routing key or emails.",
+                               code="invalid", extra={"field": "target"})
+    if len(target) > TARGET_MAX:
+        raise ApplicationError(f"The target is longer than {TARGET_MAX} characters.", code="invalid",
+                               extra={"field": "target"})
+    route = Route.objects.create(channel=channel, target=target, service=service)
+    route.severities.set(severities or [])
+    return route
+
+
+@transaction.atomic
+def route_delete(*, route: Route | int) -> None:
+    pk = route.pk if isinstance(route, Route) else route
+    deleted, _ = Route.objects.filter(pk=pk).delete()
+    if not deleted:
+        raise NotFoundError(f"Route #{pk} does not exist.")
