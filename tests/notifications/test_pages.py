@@ -101,3 +101,18 @@ def test_staff_add_and_remove_routes(staff_client: Client, p1: Severity, recorde
     assert staff_client.post("/notifications/routes/", {"channel": "nope", "target": "x"}).status_code == 400
     staff_client.post(f"/notifications/routes/{route.pk}/delete")
     assert not Route.objects.exists()
+
+
+def test_the_admin_refuses_a_broken_template_and_an_unknown_channel(
+    django_user_model: type[User], recorder: RecordingSender
+) -> None:
+    client = Client()
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "x"))
+    refused = client.post("/admin/notifications/messagetemplate/add/",
+                          {"channel": "recorder", "event": "opened", "subject": "", "body": "{{ nope }}"})
+    assert refused.status_code == 200 and "does not render" in refused.content.decode()
+    assert not MessageTemplate.objects.exists()
+    refused = client.post("/admin/notifications/route/add/", {"channel": "telegram", "target": "x", "enabled": "on"})
+    assert refused.status_code == 200 and "Unknown channel" in refused.content.decode()
+    saved = client.post("/admin/notifications/route/add/", {"channel": "recorder", "target": "#ops", "enabled": "on"})
+    assert saved.status_code == 302 and Route.objects.get().target == "#ops"
