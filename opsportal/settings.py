@@ -149,6 +149,24 @@ CELERY_BEAT_SCHEDULE = {
 # A worker or scheduler whose heartbeat is older than this is reported as stale by /health.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=60)
 
+# --- Outbound requests (docs/security.md, "Outbound requests") ------------------------------
+# CIDR lists, comma-separated. Loopback is refused unless allowed (e.g. 127.0.0.1/32 for an
+# Alertmanager on the same host); deny adds refused networks; the most specific entry wins.
+# Link-local and cloud-metadata addresses are refused whatever these say.
+OUTBOUND_ALLOW_NETWORKS = env.list("OUTBOUND_ALLOW_NETWORKS", default=[])
+OUTBOUND_DENY_NETWORKS = env.list("OUTBOUND_DENY_NETWORKS", default=[])
+
+
+def _check_outbound_networks() -> None:
+    """A typo in a network list stops startup with its name, instead of surfacing at the first request."""
+    from opsportal.lib.outbound import parse_networks
+
+    parse_networks(OUTBOUND_ALLOW_NETWORKS, setting="OUTBOUND_ALLOW_NETWORKS")
+    parse_networks(OUTBOUND_DENY_NETWORKS, setting="OUTBOUND_DENY_NETWORKS")
+
+
+_check_outbound_networks()
+
 # --- Alertmanager webhook ingestion ---------------------------------------------------------
 # A bigger body gets 413 (lower max_alerts in the receiver config); 10,000 alerts fit in 10 MB.
 ALERTMANAGER_MAX_BODY_BYTES = env.int("ALERTMANAGER_MAX_BODY_BYTES", default=10 * 1024 * 1024)

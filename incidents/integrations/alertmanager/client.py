@@ -1,16 +1,22 @@
 """A small client for Alertmanager's HTTP API v2 (silences, and posting alerts in tests and demos).
 
-It speaks through ``opsportal.lib.http`` and turns every failure into :class:`AlertmanagerError`
-whose message says which Alertmanager failed and what it answered, ready to show an operator.
+It speaks through ``opsportal.lib.http`` (so the outbound-URL guard applies, docs/security.md) and
+turns every failure into :class:`AlertmanagerError` whose message says which Alertmanager failed
+and how: its status code, a timeout, connection refused, or refused by the outbound policy. A
+message never quotes what the server answered: whoever can make Opsportal call a URL must not be
+able to read the answer through the error. The answer goes to the server log instead.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any, TypedDict
 from urllib.parse import quote
 
 from opsportal.lib import http
+
+logger = logging.getLogger(__name__)
 
 
 class Matcher(TypedDict):
@@ -21,12 +27,17 @@ class Matcher(TypedDict):
 
 
 class AlertmanagerError(Exception):
-    """Alertmanager could not be reached or refused the request; ``message`` is for people."""
+    """Alertmanager could not be reached or refused the request; ``message`` is for people.
 
-    def __init__(self, message: str, *, status_code: int | None = None):
+    ``not_found`` says Alertmanager does not know the silence (404, or an older Alertmanager's
+    "not found" answer), so callers can decide without reading the answer themselves.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None, not_found: bool = False):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
+        self.not_found = not_found
 
 
 def _iso(value: datetime) -> str:
@@ -45,13 +56,27 @@ class AlertmanagerClient:
         try:
             response = http.request(method, url, json_body=json_body, timeout=self.timeout)
         except http.HttpError as exc:
+            if exc.refused_rule:
+                raise AlertmanagerError(f"Alertmanager was not asked: {exc.message}") from None
             if exc.status_code is None:
                 raise AlertmanagerError(f"Alertmanager is unreachable: {exc.message}") from None
-            said = f": {exc.body}" if exc.body else "."
+            logger.warning(
+                "Alertmanager %s %s answered %s: %s", method, url, exc.status_code, exc.body,
+                extra={"upstream_status": exc.status_code},
+            )
             raise AlertmanagerError(
-                f"Alertmanager at {self.base_url} answered {exc.status_code}{said}",
+                f"Alertmanager at {self.base_url} answered {http.status_text(exc.status_code)} to "
+                f"{method} /api/v2/{path.split('/', 1)[0]}; its answer is in the Opsportal server log.",
                 status_code=exc.status_code,
+                not_found=exc.status_code == 404 or "not found" in exc.body.lower(),
             ) from None
+        if 300 <= response.status_code < 400:
+            raise AlertmanagerError(
+                f"Alertmanager at {self.base_url} answered {http.status_text(response.status_code)}, "
+                "a redirect, which Opsportal does not follow: set the Alertmanager URL to the "
+                "address Alertmanager itself answers on.",
+                status_code=response.status_code,
+            )
         if not response.content:
             return None
         try:
@@ -85,7 +110,7 @@ class AlertmanagerClient:
         )
         if not isinstance(data, dict) or not isinstance(data.get("silenceID"), str):
             raise AlertmanagerError(f"Alertmanager at {self.base_url} did not return a silence id.")
-        return data["silenceID"]
+        return str(data["silenceID"])
 
     def expire_silence(self, silence_id: str) -> None:
         """Expire a silence now. Alertmanager answers 200 again for an already expired one."""

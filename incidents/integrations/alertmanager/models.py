@@ -191,3 +191,5 @@ class Silence(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Creating, expiring or refreshing one makes the server call Alertmanager (silences.py).
+        permissions = [("manage_silences", "Can create and expire Alertmanager silences")]

@@ -37,6 +37,7 @@ def silence_panel_context(
     return {
         "incident": incident,
         "silences": [{"silence": s, "expired": silences.silence_is_expired(s)} for s in listed],
+        "can_manage_silences": silences.can_manage_silences(request.user),
         "form": form or SilenceForm(),
         "error": error,
         "alerts_exist": integration is not None,

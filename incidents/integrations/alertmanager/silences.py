@@ -3,7 +3,13 @@
 Each service calls Alertmanager first and writes to the database only after Alertmanager said yes,
 in one transaction with the incident's timeline event; so the page never shows a silence that
 Alertmanager does not have. Every failure is an ``ApplicationError`` whose message says what to
-fix (no Alertmanager URL configured, Alertmanager unreachable, what Alertmanager answered).
+fix (no Alertmanager URL configured, Alertmanager unreachable or refused by the outbound policy,
+the status Alertmanager answered; never the body of its answer, docs/security.md).
+
+Each of them makes the server send a request to the integration's URL, so each needs the
+``alertmanager.manage_silences`` permission (staff and superusers have it; the "Responders" group
+grants it), not just a login: :class:`SilencePermissionError` (403) otherwise. An ``actor`` of None
+is Opsportal itself (a task or a runbook step), never a web request.
 """
 
 from __future__ import annotations
@@ -11,12 +17,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
 from django.db import transaction
 from django.utils import timezone
 
 from incidents.lifecycle import record_event
 from incidents.models import EventKind, Incident, Source
+from opsportal.lib.actors import Actor, stored_user
 from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ApplicationError, ConflictError
 
@@ -25,9 +32,38 @@ from .models import Integration, Silence
 
 logger = logging.getLogger(__name__)
 
+SILENCE_PERMISSION = "alertmanager.manage_silences"
+RESPONDERS_GROUP = "Responders"  # created with the permission by migration 0003
+
+
 MIN_DURATION = timedelta(minutes=1)
 MAX_DURATION = timedelta(days=90)
 COMMENT_MAX = 1000
+
+
+class SilencePermissionError(ApplicationError):
+    """The user may read the incident but not create or expire silences."""
+
+    status_code = 403
+    code = "permission_denied"
+
+
+def can_manage_silences(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """Whether ``user`` may create, expire and refresh silences: active staff, superusers, and
+    holders of ``alertmanager.manage_silences`` (directly or through a group such as Responders)."""
+    if user is None or not user.is_authenticated or not getattr(user, "is_active", False):
+        return False
+    has_perm = isinstance(user, PermissionsMixin) and user.has_perm(SILENCE_PERMISSION)
+    return bool(getattr(user, "is_staff", False)) or has_perm
+
+
+def _require_permission(actor: Actor) -> None:
+    if actor is not None and not can_manage_silences(actor):
+        raise SilencePermissionError(
+            "You may not create or expire Alertmanager silences: that needs the “Can create and "
+            f"expire Alertmanager silences” permission (the “{RESPONDERS_GROUP}” group has it). "
+            "Ask a staff member.",
+        )
 
 
 def silence_matchers(*, incident: Incident) -> tuple[Integration, list[Matcher]]:
@@ -74,13 +110,14 @@ def _client(integration: Integration) -> AlertmanagerClient:
     return AlertmanagerClient(integration.alertmanager_url)
 
 
-def _upstream_error(exc: AlertmanagerError) -> ApplicationError:
+def _upstream_error(exc: AlertmanagerError, *, hint: str = "") -> ApplicationError:
+    """The client's message (status, timeout, refusal; never the answer's body) as a domain error."""
     return ApplicationError(
-        exc.message, code="alertmanager_error", extra={"upstream_status": exc.status_code}
+        exc.message + hint, code="alertmanager_error", extra={"upstream_status": exc.status_code}
     )
 
 
-def _actor_name(actor: AbstractBaseUser | None) -> str:
+def _actor_name(actor: Actor) -> str:
     if actor is not None and getattr(actor, "is_authenticated", False):
         return f"{actor.get_username()} via Opsportal"
     return "Opsportal"
@@ -91,16 +128,18 @@ def silence_create(
     incident: Incident,
     duration: timedelta,
     comment: str,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
     source: str = Source.WEB,
 ) -> Silence:
     """Silence the incident's alerts in Alertmanager for ``duration``; store the silence and a
     timeline event once Alertmanager has accepted it.
 
-    Raises ApplicationError for a missing comment, a duration outside 1 minute–90 days, an incident
-    without alerts or shared labels, an integration without Alertmanager URL, or when Alertmanager
-    is unreachable or refuses (its answer is in the message).
+    Raises SilencePermissionError (403) when ``actor`` lacks the permission; ApplicationError for a
+    missing comment, a duration outside 1 minute–90 days, an incident without alerts or shared
+    labels, an integration without Alertmanager URL, or when Alertmanager is unreachable, refused
+    by the outbound policy, or answers an error (its status is in the message).
     """
+    _require_permission(actor)
     comment = (comment or "").strip()
     if not comment:
         raise ApplicationError(
@@ -131,7 +170,10 @@ def silence_create(
             comment=f"{comment} (Opsportal incident #{incident.pk})",
         )
     except AlertmanagerError as exc:
-        raise _upstream_error(exc) from None
+        hint = ""
+        if exc.status_code == 400:  # our own data, so the person can spot e.g. a label Alertmanager refuses
+            hint = " The silence matched " + ", ".join(f'{m["name"]}="{m["value"]}"' for m in matchers) + "."
+        raise _upstream_error(exc, hint=hint) from None
     try:
         with transaction.atomic():
             silence = Silence.objects.create(
@@ -142,13 +184,13 @@ def silence_create(
                 starts_at=starts_at,
                 ends_at=ends_at,
                 comment=comment,
-                created_by=actor if actor is not None and actor.is_authenticated else None,
+                created_by=stored_user(actor),
             )
             shown = ", ".join(f'{m["name"]}="{m["value"]}"' for m in matchers)
             record_event(
                 incident,
                 EventKind.SILENCE,
-                actor=actor,
+                actor=stored_user(actor),
                 source=source,
                 message=f"Silenced in Alertmanager for {format_duration(duration)} ({shown}): {comment}",
                 data={
@@ -168,7 +210,7 @@ def silence_create(
     return silence
 
 
-def _mark_expired(silence: Silence, *, actor: AbstractBaseUser | None, source: str, message: str) -> Silence:
+def _mark_expired(silence: Silence, *, actor: Actor, source: str, message: str) -> Silence:
     """Store the expiry once (row lock), with its timeline event."""
     with transaction.atomic():
         locked = Silence.objects.select_for_update().get(pk=silence.pk)
@@ -182,7 +224,7 @@ def _mark_expired(silence: Silence, *, actor: AbstractBaseUser | None, source: s
         record_event(
             locked.incident,
             EventKind.SILENCE,
-            actor=actor,
+            actor=stored_user(actor),
             source=source,
             message=message,
             data={"silence_id": locked.silence_id, "action": "expired"},
@@ -190,20 +232,21 @@ def _mark_expired(silence: Silence, *, actor: AbstractBaseUser | None, source: s
     return locked
 
 
-def silence_expire(*, silence: Silence, actor: AbstractBaseUser | None, source: str = Source.WEB) -> Silence:
+def silence_expire(*, silence: Silence, actor: Actor, source: str = Source.WEB) -> Silence:
     """Expire the silence in Alertmanager now, then record it.
 
     A silence Alertmanager no longer knows (e.g. its storage was wiped) is recorded as expired too.
-    Raises ConflictError when it is already expired, ApplicationError when Alertmanager cannot be
-    reached or refuses.
+    Raises SilencePermissionError (403) without the permission, ConflictError when it is already
+    expired, ApplicationError when Alertmanager cannot be reached or refuses.
     """
+    _require_permission(actor)
     if silence_is_expired(silence):
         raise ConflictError("This silence has already expired.", code="already_expired")
     integration = silence.integration
     try:
         _client(integration).expire_silence(silence.silence_id)
     except AlertmanagerError as exc:
-        if not (exc.status_code == 404 or "not found" in exc.message.lower()):
+        if not exc.not_found:
             raise _upstream_error(exc) from None
         return _mark_expired(
             silence,
@@ -216,12 +259,14 @@ def silence_expire(*, silence: Silence, actor: AbstractBaseUser | None, source: 
     )
 
 
-def silence_refresh(*, silence: Silence) -> Silence:
+def silence_refresh(*, silence: Silence, actor: Actor) -> Silence:
     """Read the silence's state from Alertmanager (someone may have expired or edited it there).
 
-    Updates ``ends_at`` and marks it expired when Alertmanager says so. Raises ApplicationError when
-    Alertmanager cannot be asked.
+    Updates ``ends_at`` and marks it expired when Alertmanager says so. It sends a request to the
+    integration's URL, so it needs the permission as creating does (SilencePermissionError, 403).
+    Raises ApplicationError when Alertmanager cannot be asked.
     """
+    _require_permission(actor)
     if silence.state == Silence.State.EXPIRED:
         return silence
     try:

@@ -24,7 +24,11 @@ from incidents.models import EventKind, Incident, Severity, Source, Status
 
 from .am_process import free_port, run_alertmanager, unique_suffix, wait_for
 
-pytestmark = [pytest.mark.alertmanager, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.alertmanager,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("allow_loopback", "responder_may_silence"),
+]
 
 WAIT = 30.0  # seconds; a fire -> resolve round trip takes about 4 s with these intervals
 

@@ -19,7 +19,8 @@ from incidents.models import EventKind, Incident, Severity, Source
 
 from .am_process import RunningAlertmanager, free_port, require_binary, run_alertmanager
 
-pytestmark = pytest.mark.django_db
+# Alertmanager listens on 127.0.0.1 here; the responder is in the Responders group.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback", "responder_may_silence")]
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 

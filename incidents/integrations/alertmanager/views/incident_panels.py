@@ -1,5 +1,7 @@
 """The Alertmanager panels of the incident page: the alerts table (refreshed in place) and the
-silences panel (create, expire, refresh). Every responder may use them."""
+silences panel (create, expire, refresh). Everyone signed in reads them; creating, expiring and
+refreshing silences need ``alertmanager.manage_silences``, checked by the services (403 with the
+reason in the panel otherwise)."""
 
 from __future__ import annotations
 
@@ -111,7 +113,7 @@ def silence_refresh(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
         if silences.silence_is_expired(silence):
             continue
         try:
-            silences.silence_refresh(silence=silence)
+            silences.silence_refresh(silence=silence, actor=request.user)
         except ApplicationError as exc:
             return _after_post(request, incident, status=exc.status_code, error=exc.message)
     return _after_post(request, incident)
