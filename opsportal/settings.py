@@ -7,6 +7,7 @@ With nothing set, Opsportal runs on an embedded default that needs no server: SQ
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -146,6 +147,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A worker or scheduler whose heartbeat is older than this is reported as stale by /health.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=60)
+
+# --- /metrics access (docs/security.md) ------------------------------------------------------
+# A scraper sends Authorization: Bearer <METRICS_TOKEN>, or connects directly (no proxy) from
+# one of these networks. Anyone else gets 403.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOW_NETWORKS = [
+    ipaddress.ip_network(n.strip(), strict=False)
+    for n in env.list("METRICS_ALLOW_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+    if n.strip()
+]
 
 # --- Alertmanager webhook ingestion ---------------------------------------------------------
 # A bigger body gets 413 (lower max_alerts in the receiver config); 10,000 alerts fit in 10 MB.
