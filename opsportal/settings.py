@@ -158,6 +158,15 @@ METRICS_ALLOW_NETWORKS = [
     if n.strip()
 ]
 
+# --- User-written templates (docs/security.md, "Template limits") ----------------------------
+# One render of a title or message template may produce at most this many characters, loop this
+# many times in all, make ranges this long and take this long; past a limit the template is
+# refused at save, and at render time the caller falls back to its default template.
+TEMPLATE_MAX_OUTPUT_CHARS = env.int("TEMPLATE_MAX_OUTPUT_CHARS", default=100_000)
+TEMPLATE_MAX_RANGE = env.int("TEMPLATE_MAX_RANGE", default=10_000)
+TEMPLATE_MAX_ITERATIONS = env.int("TEMPLATE_MAX_ITERATIONS", default=100_000)
+TEMPLATE_MAX_RENDER_SECONDS = env.float("TEMPLATE_MAX_RENDER_SECONDS", default=1.0)
+
 # --- Alertmanager webhook ingestion ---------------------------------------------------------
 # A bigger body gets 413 (lower max_alerts in the receiver config); 10,000 alerts fit in 10 MB.
 ALERTMANAGER_MAX_BODY_BYTES = env.int("ALERTMANAGER_MAX_BODY_BYTES", default=10 * 1024 * 1024)

@@ -52,7 +52,7 @@ def render() -> tuple[bytes, str]:
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
         for collector in _extra_collectors:
             registry.register(collector)
     return generate_latest(registry), CONTENT_TYPE_LATEST
