@@ -174,6 +174,8 @@ ALERTMANAGER_MAX_ALERTS = env.int("ALERTMANAGER_MAX_ALERTS", default=20_000)
 # Raw webhook bodies are kept this long (and at most this many) for debugging.
 ALERTMANAGER_DELIVERY_RETENTION = timedelta(days=env.float("ALERTMANAGER_DELIVERY_RETENTION_DAYS", default=7))
 ALERTMANAGER_DELIVERY_MAX_ROWS = env.int("ALERTMANAGER_DELIVERY_MAX_ROWS", default=100_000)
+# ...and at most this many bytes of bodies in all (the oldest go first): a few big posts cannot fill the disk.
+ALERTMANAGER_DELIVERY_MAX_BYTES = env.int("ALERTMANAGER_DELIVERY_MAX_BYTES", default=512 * 1024 * 1024)
 ALERTMANAGER_SWEEP_SECONDS = env.float("ALERTMANAGER_SWEEP_SECONDS", default=30.0)
 # A webhook waiting longer than this for a row lock answers 503 (Alertmanager retries) instead of hanging.
 ALERTMANAGER_LOCK_TIMEOUT_SECONDS = env.float("ALERTMANAGER_LOCK_TIMEOUT_SECONDS", default=15.0)
