@@ -223,7 +223,7 @@ AUTHENTICATION_BACKENDS = [
 # Login throttling (docs/security.md): AXES_FAILURE_LIMIT failed sign-ins for one username from one
 # address lock that pair for AXES_COOLOFF_MINUTES; a successful sign-in resets the count. Other
 # users, and the same user from elsewhere, can still sign in. Behind a reverse proxy the address is
-# REMOTE_ADDR as the proxy passes it (set gunicorn's forwarded_allow_ips), so locks stay per user.
+# the proxy's (REMOTE_ADDR), so a lock is then per username: it still never locks out another user.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

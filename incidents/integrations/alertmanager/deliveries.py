@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Func, IntegerField, QuerySet
-from django.db.models.expressions import Combinable
 from django.utils import timezone
 
 from .models import WebhookDelivery
@@ -20,9 +19,6 @@ class _BodyBytes(Func):
 
     template = "octet_length(CAST(%(expressions)s AS text))"
     output_field = IntegerField()
-
-    def __init__(self, expression: Combinable | str, **extra: Any) -> None:
-        super().__init__(expression, **extra)
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         return self.as_sql(compiler, connection, template="length(CAST(%(expressions)s AS blob))", **extra_context)
