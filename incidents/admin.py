@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Incident, Service, Severity, TimelineEvent
+from .models import ApiToken, Incident, Service, Severity, TimelineEvent
 
 
 @admin.register(Severity)
@@ -52,4 +52,21 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Incident | None = None) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs
+    """Lists who has a token and when it was last used; the token itself is never stored, so it
+    cannot be shown. Deleting a row revokes the token; ``manage.py create_api_token`` makes one."""
+
+    list_display = ("prefix", "user", "created_at", "last_used_at")
+    search_fields = ("user__username", "prefix")
+    fields = ("user", "prefix", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
         return False

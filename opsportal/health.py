@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from typing import Any
 
@@ -12,6 +13,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from opsportal.lib import heartbeat, metrics
+from opsportal.lib.tokens import digests_match
+
+# A request that came through a reverse proxy carries one of these; its REMOTE_ADDR is the proxy's,
+# so it is not trusted as "from an allowed network" (a proxy on the same host would make every
+# visitor look like loopback). Such a scraper sends METRICS_TOKEN instead.
+FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
 
 
 def _check_database() -> dict[str, Any]:
@@ -77,7 +84,31 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": overall, "checks": checks}, status=200 if overall == "healthy" else 503)
 
 
+def metrics_access_allowed(request: HttpRequest) -> bool:
+    """``Authorization: Bearer <METRICS_TOKEN>`` (when that setting is set), or a direct request
+    from METRICS_ALLOW_NETWORKS (default loopback only); docs/security.md."""
+    expected = settings.METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    if expected and header.startswith("Bearer "):
+        return digests_match(header.removeprefix("Bearer ").strip(), expected)
+    if any(name in request.META for name in FORWARDING_HEADERS):
+        return False
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in network for network in settings.METRICS_ALLOW_NETWORKS)
+
+
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not metrics_access_allowed(request):
+        response = HttpResponse(
+            "Metrics are served only to METRICS_ALLOW_NETWORKS (default loopback, not through a proxy) "
+            "or with Authorization: Bearer <METRICS_TOKEN>.\n",
+            status=403,
+            content_type="text/plain",
+        )
+        return response
     body, content_type = metrics.render()
     return HttpResponse(body, content_type=content_type)

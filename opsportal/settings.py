@@ -7,12 +7,16 @@ With nothing set, Opsportal runs on an embedded default that needs no server: SQ
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
 import environ
+from csp.constants import NONCE, NONE, SELF
+
+from opsportal.lib.outbound import parse_networks
 
 # Generic classes (ModelAdmin[Severity], QuerySet[Incident]) subscriptable at run time, for mypy --strict.
 django_stubs_ext.monkeypatch()
@@ -49,12 +53,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served locally: the docs work offline
     "django_htmx",
     "template_partials",
     "django_guid",
+    "opsportal.apps.OpsportalConfig",  # the system checks of opsportal/checks.py
+    "axes",
+    "csp",
     "incidents",
     "incidents.notifications",
     "incidents.integrations.alertmanager",
@@ -73,6 +79,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsportal.urls"
@@ -156,16 +165,27 @@ HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=60)
 OUTBOUND_ALLOW_NETWORKS = env.list("OUTBOUND_ALLOW_NETWORKS", default=[])
 OUTBOUND_DENY_NETWORKS = env.list("OUTBOUND_DENY_NETWORKS", default=[])
 
+# A typo in a network list stops startup with its name, instead of surfacing at the first request.
+parse_networks(OUTBOUND_ALLOW_NETWORKS, setting="OUTBOUND_ALLOW_NETWORKS")
+parse_networks(OUTBOUND_DENY_NETWORKS, setting="OUTBOUND_DENY_NETWORKS")
+# --- /metrics access (docs/security.md) ------------------------------------------------------
+# A scraper sends Authorization: Bearer <METRICS_TOKEN>, or connects directly (no proxy) from
+# one of these networks. Anyone else gets 403.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOW_NETWORKS = [
+    ipaddress.ip_network(n.strip(), strict=False)
+    for n in env.list("METRICS_ALLOW_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+    if n.strip()
+]
 
-def _check_outbound_networks() -> None:
-    """A typo in a network list stops startup with its name, instead of surfacing at the first request."""
-    from opsportal.lib.outbound import parse_networks
-
-    parse_networks(OUTBOUND_ALLOW_NETWORKS, setting="OUTBOUND_ALLOW_NETWORKS")
-    parse_networks(OUTBOUND_DENY_NETWORKS, setting="OUTBOUND_DENY_NETWORKS")
-
-
-_check_outbound_networks()
+# --- User-written templates (docs/security.md, "Template limits") ----------------------------
+# One render of a title or message template may produce at most this many characters, loop this
+# many times in all, make ranges this long and take this long; past a limit the template is
+# refused at save, and at render time the caller falls back to its default template.
+TEMPLATE_MAX_OUTPUT_CHARS = env.int("TEMPLATE_MAX_OUTPUT_CHARS", default=100_000)
+TEMPLATE_MAX_RANGE = env.int("TEMPLATE_MAX_RANGE", default=10_000)
+TEMPLATE_MAX_ITERATIONS = env.int("TEMPLATE_MAX_ITERATIONS", default=100_000)
+TEMPLATE_MAX_RENDER_SECONDS = env.float("TEMPLATE_MAX_RENDER_SECONDS", default=1.0)
 
 # --- Alertmanager webhook ingestion ---------------------------------------------------------
 # A bigger body gets 413 (lower max_alerts in the receiver config); 10,000 alerts fit in 10 MB.
@@ -174,6 +194,8 @@ ALERTMANAGER_MAX_ALERTS = env.int("ALERTMANAGER_MAX_ALERTS", default=20_000)
 # Raw webhook bodies are kept this long (and at most this many) for debugging.
 ALERTMANAGER_DELIVERY_RETENTION = timedelta(days=env.float("ALERTMANAGER_DELIVERY_RETENTION_DAYS", default=7))
 ALERTMANAGER_DELIVERY_MAX_ROWS = env.int("ALERTMANAGER_DELIVERY_MAX_ROWS", default=100_000)
+# ...and at most this many bytes of bodies in all (the oldest go first): a few big posts cannot fill the disk.
+ALERTMANAGER_DELIVERY_MAX_BYTES = env.int("ALERTMANAGER_DELIVERY_MAX_BYTES", default=512 * 1024 * 1024)
 ALERTMANAGER_SWEEP_SECONDS = env.float("ALERTMANAGER_SWEEP_SECONDS", default=30.0)
 # A webhook waiting longer than this for a row lock answers 503 (Alertmanager retries) instead of hanging.
 ALERTMANAGER_LOCK_TIMEOUT_SECONDS = env.float("ALERTMANAGER_LOCK_TIMEOUT_SECONDS", default=15.0)
@@ -228,12 +250,75 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username+address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (docs/security.md): AXES_FAILURE_LIMIT failed sign-ins for one username from one
+# address lock that pair for AXES_COOLOFF_MINUTES; a successful sign-in resets the count. Other
+# users, and the same user from elsewhere, can still sign in. Behind a reverse proxy the address is
+# the proxy's (REMOTE_ADDR), so a lock is then per username: it still never locks out another user.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "opsportal.lib.auth.login_lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # failures are what we count; a row per successful sign-in would only grow
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "incidents:list"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- HTTPS and browser security (docs/security.md) --------------------------------------------
+# Whether people reach us over https is what PUBLIC_URL says: with an https PUBLIC_URL, cookies are
+# Secure, http redirects to https and HSTS is sent; with the default http://127.0.0.1:8000
+# (`make run`, the compose demo) none of that, so plain-http local use keeps working. Each can be
+# set on its own. `manage.py check --deploy` warns when a production setup misses one.
+SERVES_HTTPS = PUBLIC_URL.startswith("https://")
+# Behind a TLS-terminating proxy: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO makes a request
+# with "X-Forwarded-Proto: https" count as secure (only set it if the proxy always sets or strips it).
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SERVES_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SESSION_COOKIE_SECURE)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SERVES_HTTPS and not DEBUG)
+# Probes and scrapers often speak plain http inside the network; a redirect would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if SERVES_HTTPS and not DEBUG else 0)
+# These two bind every subdomain and the browsers' preload list: an operator's decision, so off
+# by default and their --deploy warnings silenced until then.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content Security Policy (django-csp): scripts and styles only from our own origin (static files,
+# htmx, the Swagger UI assets from drf_spectacular_sidecar) or carrying this response's nonce.
+# style="--sev: #hex" attributes set severity colours, hence 'unsafe-inline' for style attributes
+# only (they cannot run code). CSP_REPORT_ONLY=1 sends the policy as report-only while trying it.
+_CSP_DIRECTIVES = {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF, NONCE],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": [SELF, "data:"],
+    "font-src": [SELF],
+    "connect-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = False

@@ -25,7 +25,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
             "type": "http",
             "scheme": "bearer",
             "description": (
-                "Send `Authorization: Bearer <token>`. Create or print your token with "
+                "Send `Authorization: Bearer <token>`. Create your token (shown once, stored hashed) with "
                 "`python manage.py create_api_token <username>` (`--rotate` replaces it)."
             ),
         }

@@ -1,6 +1,6 @@
 """Messages from editable templates (docs/architecture.md section 5).
 
-Templates are Jinja2 in a sandbox with ``StrictUndefined``, rendered over plain dicts built here,
+Templates are Jinja2 in the bounded sandbox of ``opsportal.lib.templating`` with ``StrictUndefined``, rendered over plain dicts built here,
 never model instances: a template can reach the incident's fields and the event, nothing else. A
 channel's ``escape`` is applied to every text value first, so alert text cannot become markup.
 """
@@ -16,11 +16,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from incidents.models import Incident, TimelineEvent
 from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ApplicationError
+from opsportal.lib.templating import BoundedSandbox
 
 from .channels import MessageChannel, no_escape
 from .defaults import DEFAULTS
@@ -31,7 +31,8 @@ SUBJECT_MAX = 500
 # A rendered message longer than this is cut with a marker (channels cut further to their limits).
 RENDERED_MAX = 12_000
 
-_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+# The bounded sandbox: output size, loop length and render time are capped (docs/security.md).
+_env = BoundedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 @lru_cache(maxsize=256)

@@ -1,9 +1,45 @@
-"""API token authentication with the standard ``Authorization: Bearer <token>`` header."""
+"""Authentication pieces: API tokens as ``Authorization: Bearer <token>``, and the answer a
+locked-out login gets (django-axes; docs/security.md)."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 
 class BearerTokenAuthentication(TokenAuthentication):
-    """DRF's token auth, spoken as ``Bearer`` (tokens come from ``manage.py create_api_token``)."""
+    """DRF's token header parsing, spoken as ``Bearer``, over our hashed ``ApiToken`` rows
+    (tokens come from ``manage.py create_api_token``)."""
 
     keyword = "Bearer"
+
+    def authenticate_credentials(self, key: str) -> tuple[AbstractBaseUser, Any]:
+        from incidents.api.tokens import api_token_lookup
+
+        row = api_token_lookup(key)
+        if row is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if not row.user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        return row.user, row
+
+
+def login_lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
+) -> HttpResponse:
+    """django-axes' lockout answer: the sign-in page saying why and for how long, as a 429 with
+    Retry-After, instead of a bare text 403."""
+    cooloff = settings.AXES_COOLOFF_TIME
+    seconds = int(cooloff.total_seconds())
+    minutes = max(1, round(seconds / 60))
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    context = {"username": username, "cooloff_minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT}
+    response = render(request, "registration/locked_out.html", context, status=429)
+    response["Retry-After"] = str(seconds)
+    return response

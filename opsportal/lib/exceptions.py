@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -37,6 +38,18 @@ class NotFoundError(ApplicationError):
 
     status_code = 404
     code = "not_found"
+# How long a client should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable_response() -> Response:
+    """503 with Retry-After: the database is down or unreachable, so a retry will likely work,
+    which a 500 would not say (and clients and proxies treat 500 as final)."""
+    response = Response(
+        {"error": {"code": "unavailable", "message": "The database is unavailable; retry later."}}, status=503
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -45,6 +58,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(
             {"error": {"code": exc.code, "message": exc.message, **exc.extra}}, status=exc.status_code
         )
+    if isinstance(exc, OperationalError | InterfaceError):
+        return database_unavailable_response()
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

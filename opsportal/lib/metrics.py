@@ -31,6 +31,12 @@ SLA_BREACHES = Counter(
     "opsportal_sla_breaches_total", "SLA breaches recorded", ["severity", "kind"]
 )
 
+# Methods a client may send are unbounded ("FOO", "GETX"...): anything else counts as "other",
+# like a path no URL pattern matched counts as "unmatched", so a scanner cannot grow the series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
+UNMATCHED_ROUTE = "unmatched"
+
 _extra_collectors: list[Collector] = []
 
 
@@ -46,14 +52,15 @@ def render() -> tuple[bytes, str]:
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
         for collector in _extra_collectors:
             registry.register(collector)
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
 class RequestMetricsMiddleware:
-    """Counts requests by resolved route (not raw path, which would explode label cardinality)."""
+    """Counts requests by resolved route pattern (not raw path) and known method, so every label
+    has a bounded set of values whatever clients send."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -62,7 +69,8 @@ class RequestMetricsMiddleware:
         start = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        route = match.route if match and match.route else "unmatched"
-        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        route = match.route if match and match.route else UNMATCHED_ROUTE
+        method = request.method if request.method in KNOWN_METHODS else OTHER_METHOD
+        HTTP_REQUESTS.labels(method, route, str(response.status_code)).inc()
         HTTP_LATENCY.labels(route).observe(time.perf_counter() - start)
         return response

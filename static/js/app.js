@@ -64,6 +64,15 @@
     });
   }
 
+  // <form data-confirm="Question?">: ask before submitting. Inline onsubmit handlers are refused
+  // by the Content Security Policy (docs/security.md), so the question lives in an attribute.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     fadeMessages();

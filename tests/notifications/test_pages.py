@@ -116,3 +116,11 @@ def test_the_admin_refuses_a_broken_template_and_an_unknown_channel(
     assert refused.status_code == 200 and "Unknown channel" in refused.content.decode()
     saved = client.post("/admin/notifications/route/add/", {"channel": "recorder", "target": "#ops", "enabled": "on"})
     assert saved.status_code == 302 and Route.objects.get().target == "#ops"
+
+
+def test_a_template_that_renders_too_much_is_refused(staff_client: Client, recorder: RecordingSender) -> None:
+    url = "/notifications/templates/recorder/opened/"
+    for body in ("{{ 'x' * 500000000 }}", "{% for a in range(100000) %}{% for b in range(100000) %}.{% endfor %}{% endfor %}"):
+        refused = staff_client.post(url, {"subject": "", "body": body})
+        assert refused.status_code == 400 and "does not render" in refused.content.decode()
+    assert not MessageTemplate.objects.exists()

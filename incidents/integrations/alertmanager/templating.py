@@ -1,6 +1,7 @@
 """Incident title and description from an integration's Jinja2 templates (docs/architecture.md section 5).
 
-Templates are edited by users, so they run in Jinja2's (immutable) ``SandboxedEnvironment`` with
+Templates are edited by users, so they run in the bounded sandbox of ``opsportal.lib.templating``
+(Jinja2's immutable sandbox plus limits on output size, loops and render time), with
 ``StrictUndefined`` over plain dicts built here (never model instances): a template can reach the
 alert data and nothing else. Label and annotation maps answer a missing key with "" as
 Alertmanager's own Go templates do, so ``commonAnnotations.summary or commonLabels.alertname``
@@ -17,10 +18,10 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from incidents.models import DESCRIPTION_MAX, TITLE_MAX
 from opsportal.lib.exceptions import ApplicationError
+from opsportal.lib.templating import BoundedSandbox
 
 from .models import DEFAULT_DESCRIPTION_TEMPLATE, DEFAULT_TITLE_TEMPLATE
 from .payload import AlertIn, Payload
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 TEMPLATE_MAX = 10_000
 
 # Immutable: a template cannot change the dicts it is given (SAMPLE_CONTEXT is shared).
-_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_env = BoundedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 class LabelMap(dict[str, str]):

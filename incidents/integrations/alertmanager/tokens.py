@@ -1,15 +1,8 @@
-"""Integration tokens: created and rotated here, shown once, stored only as a SHA-256 hash.
-
-A token is 256 random bits, so a plain SHA-256 (no salt, no slow hash) is enough: nobody can guess
-one, and the hash lets a webhook find its integration with one indexed lookup instead of comparing
-against every integration.
-"""
+"""Integration tokens: created and rotated here, shown once, stored only as a SHA-256 hash
+(the hashing is shared with API tokens: ``opsportal.lib.tokens``)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,19 +10,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opsportal.lib.exceptions import ApplicationError
+from opsportal.lib.tokens import digests_match, hash_token, visible_prefix
+from opsportal.lib.tokens import generate_token as _generate
 
 from .models import Integration
 
 TOKEN_PREFIX = "amk_"  # says what the secret is when it turns up in a config file or a log
-PREFIX_SHOWN = 12  # Integration.token_prefix max_length
 
 
 def generate_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    return _generate(TOKEN_PREFIX)
 
 
 def integration_for_token(token: str) -> Integration | None:
@@ -38,7 +28,7 @@ def integration_for_token(token: str) -> Integration | None:
         return None
     digest = hash_token(token)
     integration = Integration.objects.filter(token_hash=digest).first()
-    if integration is None or not hmac.compare_digest(integration.token_hash, digest):
+    if integration is None or not digests_match(integration.token_hash, digest):
         return None
     return integration
 
@@ -48,7 +38,7 @@ def token_assign(integration: Integration) -> str:
     callers that save the row themselves (the admin). Others use integration_create."""
     token = generate_token()
     integration.token_hash = hash_token(token)
-    integration.token_prefix = token[:PREFIX_SHOWN]
+    integration.token_prefix = visible_prefix(token)
     return token
 
 

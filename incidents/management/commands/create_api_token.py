@@ -1,7 +1,8 @@
-"""``manage.py create_api_token <username> [--rotate]``: print a user's API token.
+"""``manage.py create_api_token <username> [--rotate]``: make a user's API token and print it once.
 
 Only the token goes to stdout, so ``TOKEN=$(python manage.py create_api_token alice)`` works;
-what happened (created, rotated, existing) goes to stderr.
+what happened goes to stderr. Tokens are stored hashed: an existing one cannot be printed again,
+``--rotate`` replaces it (docs/security.md).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from incidents.api.tokens import api_token_issue
+from opsportal.lib.exceptions import ApplicationError
 
 
 class Command(BaseCommand):
-    help = "Print the API token of a user, creating it if missing (--rotate replaces it)."
+    help = "Make a user's API token and print it; it is shown only this once (--rotate replaces it)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username", help="The user the token authenticates as.")
@@ -32,7 +34,13 @@ class Command(BaseCommand):
             )
         if not user.is_active:
             raise CommandError(f'User "{username}" is deactivated; the API would refuse their token.')
-        token, created = api_token_issue(user=user, rotate=rotate)
-        what = "Rotated" if rotate else ("Created" if created else "Existing")
-        self.stderr.write(f"{what} API token for {username}. Send it as: Authorization: Bearer <token>")
-        self.stdout.write(token.key)
+        try:
+            row, token = api_token_issue(user=user, rotate=rotate)
+        except ApplicationError as exc:
+            raise CommandError(f"{exc.message} Run again with --rotate.") from None
+        what = "Rotated" if rotate else "Created"
+        self.stderr.write(
+            f"{what} API token {row.prefix}… for {username}; it is shown only this once. "
+            "Send it as: Authorization: Bearer <token>"
+        )
+        self.stdout.write(token)

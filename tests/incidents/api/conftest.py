@@ -13,9 +13,9 @@ from incidents.models import Incident, Severity, Source
 @pytest.fixture
 def api(responder) -> APIClient:  # type: ignore[no-untyped-def]
     """A script authenticated as ``responder`` the way scripts are: ``Authorization: Bearer``."""
-    token, _ = api_token_issue(user=responder)
+    _, token = api_token_issue(user=responder)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 
 

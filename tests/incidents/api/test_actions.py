@@ -267,7 +267,7 @@ def test_it_lets_one_of_two_concurrent_acknowledgements_win(incident, responder,
     clients = []
     for user in (responder, other_responder):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=user)[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=user)[1]}")
         clients.append(client)
     barrier = threading.Barrier(2)
     answers: list[tuple[int, dict[str, Any]]] = []

@@ -1,12 +1,14 @@
-"""``manage.py create_api_token``: prints a working token, and only the token, on stdout."""
+"""``manage.py create_api_token``: prints a working token once, on stdout, and stores only its hash."""
 
 from __future__ import annotations
 
+import hashlib
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
+
+from incidents.models import ApiToken
 
 
 def _run(*args: str) -> tuple[str, str]:
@@ -15,21 +17,24 @@ def _run(*args: str) -> tuple[str, str]:
     return out.getvalue().strip(), err.getvalue()
 
 
-def test_it_creates_and_prints_the_token(responder) -> None:
+def test_it_prints_the_token_once_and_stores_only_its_hash(responder) -> None:
     token, note = _run("responder")
 
-    assert token == Token.objects.get(user=responder).key
-    assert len(token) == 40
-    assert "Created" in note and "Authorization: Bearer" in note
+    row = ApiToken.objects.get(user=responder)
+    assert token.startswith("opk_") and len(token) > 40
+    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert row.prefix == token[:12]
+    stored = [str(v) for v in ApiToken.objects.values_list(flat=False).get()]
+    assert token not in stored
+    assert "Created" in note and "shown only this once" in note and "Authorization: Bearer" in note
 
 
-def test_it_prints_the_same_token_again(responder) -> None:
+def test_it_cannot_print_an_existing_token_again(responder) -> None:
     first, _ = _run("responder")
-    second, note = _run("responder")
 
-    assert second == first
-    assert "Existing" in note
-    assert Token.objects.filter(user=responder).count() == 1
+    with pytest.raises(CommandError, match="cannot be shown again.*--rotate"):
+        _run("responder")
+    assert ApiToken.objects.get(user=responder).token_hash == hashlib.sha256(first.encode()).hexdigest()
 
 
 def test_it_rotates_the_token(responder) -> None:
@@ -38,13 +43,15 @@ def test_it_rotates_the_token(responder) -> None:
 
     assert new != old
     assert "Rotated" in note
-    assert list(Token.objects.filter(user=responder).values_list("key", flat=True)) == [new]
+    assert list(ApiToken.objects.filter(user=responder).values_list("token_hash", flat=True)) == [
+        hashlib.sha256(new.encode()).hexdigest()
+    ]
 
 
 def test_it_names_an_unknown_user(db) -> None:
     with pytest.raises(CommandError, match='No user named "ghost"'):
         _run("ghost")
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_it_refuses_a_deactivated_user(responder) -> None:
@@ -53,4 +60,4 @@ def test_it_refuses_a_deactivated_user(responder) -> None:
 
     with pytest.raises(CommandError, match='User "responder" is deactivated'):
         _run("responder")
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import Client
 
 from incidents.models import Incident, Status
 
@@ -29,5 +29,6 @@ def test_it_loads_demo_data_once_and_prints_a_working_login(settings, tmp_path, 
     login = [line for line in second.getvalue().splitlines() if "Login:" in line][0]
     user, password = login.split("Login:")[1].split(" / ")
     assert user.strip() == "admin"
-    assert authenticate(username="admin", password=password.strip()) is not None
+    signed_in = Client().post("/accounts/login/", {"username": "admin", "password": password.strip()})
+    assert signed_in.status_code == 302
     assert "Demo data loaded" not in second.getvalue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -46,3 +47,24 @@ def test_it_keeps_the_incident_when_its_deliveries_go(hook: Hook) -> None:
     alertmanager_prune_deliveries()
 
     assert hook.integration.alerts.get().incident is not None
+
+
+def test_it_keeps_only_the_newest_bodies_within_the_byte_budget(hook: Hook, settings) -> None:  # type: ignore[no-untyped-def]
+    for i in range(5):
+        hook.post(payload([alert(f"web-{i}-{j}") for j in range(50)]))
+    newest = list(WebhookDelivery.objects.order_by("-received_at", "-pk").values_list("pk", flat=True))
+    one_body = len(json.dumps(WebhookDelivery.objects.get(pk=newest[0]).body))
+    settings.ALERTMANAGER_DELIVERY_MAX_BYTES = int(one_body * 2.5)  # room for two bodies, not three
+
+    assert alertmanager_prune_deliveries() == 3
+
+    assert sorted(WebhookDelivery.objects.values_list("pk", flat=True)) == sorted(newest[:2])
+
+
+def test_the_byte_budget_keeps_everything_that_fits(hook: Hook, settings) -> None:  # type: ignore[no-untyped-def]
+    for i in range(3):
+        hook.post(payload([alert(f"web-{i}")]))
+    settings.ALERTMANAGER_DELIVERY_MAX_BYTES = 10 * 1024 * 1024
+
+    assert alertmanager_prune_deliveries() == 0
+    assert WebhookDelivery.objects.count() == 3
