@@ -156,7 +156,7 @@ def parse_payload(
     if not strings_checked:
         _check_strings(data)
     version = _required(data, "version")
-    if version not in SENDERS:
+    if not isinstance(version, str) or version not in SENDERS:
         raise PayloadError(
             "version",
             f'must be "{SUPPORTED_VERSION}" (Alertmanager webhook payload version 4) or "{GRAFANA_VERSION}" '
