@@ -1,5 +1,6 @@
-"""Validate and parse an Alertmanager webhook body (payload version "4"), or the same shape as
-Grafana Alerting sends it (version "1", with links and a few extra fields; docs/grafana.md).
+"""Validate and parse an Alertmanager webhook body (payload version "4", docs/alertmanager.md section 1).
+Grafana Alerting's webhook contact point sends the same shape as version "1", with links and a few
+extra fields (docs/grafana.md); it is accepted too.
 
 Everything is checked before anything is stored, and every problem names the field that caused it
 (``alerts[3].labels.severity must be a string``), because Alertmanager logs our 4xx answer and that
