@@ -20,7 +20,7 @@ from incidents.models import DESCRIPTION_MAX, Incident, Source
 from incidents.selectors import incident_get_for_user
 
 from .base import INCIDENT_ID, JsonApiView, actor, get_incident, validated
-from .fields import SeverityNameField, UsernameField
+from .fields import SeverityNameField, StrictCharField, UsernameField
 from .schema import errors
 from .serializers import IncidentSerializer, TimelineEventSerializer
 
@@ -29,8 +29,8 @@ class _NoInput(serializers.Serializer[Any]):
     """Actions without parameters still read the body, so a malformed one is a 400, not ignored."""
 
 
-def _note(help_text: str) -> serializers.CharField:
-    return serializers.CharField(
+def _note(help_text: str) -> StrictCharField:
+    return StrictCharField(
         max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="", help_text=help_text
     )
 
@@ -179,7 +179,7 @@ class IncidentSeverityApi(_IncidentActionApi):
 
 class IncidentNoteApi(JsonApiView):
     class InputSerializer(serializers.Serializer[Any]):
-        text = serializers.CharField(max_length=DESCRIPTION_MAX)
+        text = StrictCharField(max_length=DESCRIPTION_MAX)
 
         class Meta:
             ref_name = "IncidentNote"

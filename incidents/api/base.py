@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 
 from incidents.models import Incident
 from incidents.selectors import incident_get_for_user
+from opsportal.lib.jsonlimits import TooDeep, check_depth
 
 
 def _storable(value: Any, where: str = "body") -> None:
@@ -37,11 +39,18 @@ def _storable(value: Any, where: str = "body") -> None:
 
 
 class StorableJSONParser(JSONParser):
-    """JSON whose strings a database can store; anything else is a 400 naming where it is."""
+    """JSON whose strings a database can store, nested at most MAX_DEPTH levels (checked on the
+    bytes before parsing: deeper bodies parse, then fail with RecursionError wherever they are
+    serialised again); anything else is a 400 naming where it is."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        body = stream.read() if stream is not None else b""
         try:
-            data = super().parse(stream, media_type, parser_context)
+            check_depth(body)
+        except TooDeep as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
+        try:
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
             _storable(data)
         except RecursionError:
             raise ParseError("JSON parse error - the body is nested too deeply.") from None

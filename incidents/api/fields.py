@@ -1,4 +1,5 @@
-"""Input fields that turn the names a script sends ("P1", "checkout", "alice") into rows.
+"""Input fields that turn the names a script sends ("P1", "checkout", "alice") into rows, and
+text fields that take text only.
 
 Each rejects an unknown name with a message that repeats it, and for severities lists the valid
 ones, so a typo in a script is fixed from the error alone.
@@ -17,6 +18,28 @@ from incidents.lifecycle import validate_labels
 from incidents.models import Service, Severity
 from incidents.selectors import service_list_for_user, severity_list_for_user
 from opsportal.lib.exceptions import ApplicationError
+
+
+class StrictCharField(serializers.CharField):
+    """DRF's CharField, except that a number is refused instead of stored as its text: a script
+    sending ``"note": 0`` has a bug, and "0" in the timeline would hide it."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(f"Must be a string, not {_json_kind(data)}.", code="invalid")
+        return super().to_internal_value(data)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
 
 
 def _user(field: serializers.Field[Any, Any, Any, Any]) -> AbstractBaseUser | AnonymousUser:

@@ -7,7 +7,6 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,7 +15,8 @@ from incidents.models import DESCRIPTION_MAX, TITLE_MAX, Source, Status
 from incidents.selectors import incident_get_for_user, incident_list_for_user, incident_timeline
 
 from .base import INCIDENT_ID, JsonApiView, actor, get_incident, validated
-from .fields import LabelsField, ServiceNameField, SeverityNameField
+from .fields import LabelsField, ServiceNameField, SeverityNameField, StrictCharField
+from .pagination import StrictLimitOffsetPagination
 from .schema import errors
 from .serializers import IncidentSerializer, PaginatedIncidentListSerializer, TimelineEventSerializer
 
@@ -26,7 +26,7 @@ def _filter_values(request: Request, name: str) -> list[str]:
     return [v.strip() for raw in request.query_params.getlist(name) for v in raw.split(",") if v.strip()]
 
 
-class IncidentPagination(LimitOffsetPagination):
+class IncidentPagination(StrictLimitOffsetPagination):
     """``?limit=&offset=``, 50 by default; a page is capped so one request cannot dump the table."""
 
     max_limit = 200
@@ -54,8 +54,10 @@ class IncidentListApi(JsonApiView):
             OpenApiParameter(
                 "severity", OpenApiTypes.STR, many=True, description="Severity names, e.g. P1,P2."
             ),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50, at most 200)."),
-            OpenApiParameter("offset", OpenApiTypes.INT, description="Items to skip."),
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description="Page size (default 50, at most 200); a whole number of 1 or more."
+            ),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="Items to skip; a whole number of 0 or more."),
         ],
         responses={200: PaginatedIncidentListSerializer, **errors(400)},
         tags=["incidents"],
@@ -73,9 +75,9 @@ class IncidentListApi(JsonApiView):
 
 class IncidentCreateApi(JsonApiView):
     class InputSerializer(serializers.Serializer[Any]):
-        title = serializers.CharField(max_length=TITLE_MAX)
+        title = StrictCharField(max_length=TITLE_MAX)
         severity = SeverityNameField()
-        description = serializers.CharField(
+        description = StrictCharField(
             max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="", trim_whitespace=False
         )
         service = ServiceNameField(required=False, allow_null=True, default=None)

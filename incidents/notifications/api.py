@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents.api.base import INCIDENT_ID, JsonApiView, actor, get_incident, validated
-from incidents.api.fields import ServiceNameField
+from incidents.api.fields import ServiceNameField, StrictCharField
 from incidents.api.schema import errors
 from incidents.models import Incident, Severity
 from incidents.registry import registry
@@ -94,8 +94,8 @@ class TemplateListApi(JsonApiView):
 
 
 class _TemplateInput(serializers.Serializer[Any]):
-    subject = serializers.CharField(required=False, allow_blank=True, default="", max_length=500, trim_whitespace=False)
-    body = serializers.CharField(max_length=8_000, trim_whitespace=False)
+    subject = StrictCharField(required=False, allow_blank=True, default="", max_length=500, trim_whitespace=False)
+    body = StrictCharField(max_length=8_000, trim_whitespace=False)
     incident = serializers.IntegerField(required=False, allow_null=True, default=None,
                                         help_text="Render against this incident (else a sample one).")
 
@@ -177,8 +177,8 @@ class RouteSerializer(serializers.ModelSerializer[Route]):
 
 
 class _RouteInput(serializers.Serializer[Any]):
-    channel = serializers.CharField(max_length=32)
-    target = serializers.CharField(max_length=255)
+    channel = StrictCharField(max_length=32)
+    target = StrictCharField(max_length=255)
     service = ServiceNameField(required=False, allow_null=True, default=None)
     severities = serializers.SlugRelatedField[Severity](
         slug_field="name", many=True, required=False, default=list, queryset=Severity.objects.all()

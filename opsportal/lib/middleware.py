@@ -1,17 +1,25 @@
-"""Django's CommonMiddleware, minus the trailing-slash redirect for API and webhook paths.
+"""Django's CommonMiddleware, minus the trailing-slash redirect for API and webhook paths, and
+with JSON answers where Django would send its HTML error page to a script.
 
 A script POSTing to ``/api/v1/incidents/1/acknowledge`` would follow a 301 with a GET and lose
-its body; it gets a JSON 404 that names the right URL instead (opsportal.errors.not_found)."""
+its body; it gets a JSON 404 that names the right URL instead (opsportal.errors.not_found). A body
+over DATA_UPLOAD_MAX_MEMORY_SIZE on those paths is a JSON 413 rather than Django's HTML 400."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 
-from opsportal.errors import MACHINE_PREFIXES
+from opsportal.errors import MACHINE_PREFIXES, too_large
 
 
 class CommonMiddleware(DjangoCommonMiddleware):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, RequestDataTooBig) and request.path_info.startswith(MACHINE_PREFIXES):
+            return too_large(request)
+        return None
+
     def should_redirect_with_slash(self, request: HttpRequest) -> bool:
         if request.path_info.startswith(MACHINE_PREFIXES):
             return False

@@ -39,6 +39,7 @@ def test_it_updates_previews_and_resets_templates(staff_api: APIClient, p1: Seve
     url = "/api/v1/notification-templates/recorder/opened/"
     bad = staff_api.put(url, {"body": "{{ incident.nope }}"}, format="json")
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "body"
+    assert staff_api.put(url, {"body": 7}, format="json").status_code == 400
     good = staff_api.put(url, {"body": "{{ incident.title }}!"}, format="json")
     assert good.status_code == 200 and good.json()["is_default"] is False
     incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)

@@ -54,7 +54,8 @@ def update_records(model: type[models.Model], records: Sequence[dict[str, Any]])
         model._default_manager.bulk_update(objs, names, batch_size=BATCH)
         return
     pk = model._meta.pk
-    fields = [model._meta.get_field(name) for name in names]
+    assert pk is not None and pk.column is not None
+    fields: list[Any] = [model._meta.get_field(name) for name in names]
     assignments = ", ".join(f"{_qn(f.column)} = r.{_qn(f.column)}" for f in fields)
     _execute(
         f"UPDATE {_qn(model._meta.db_table)} AS t SET {assignments} "
@@ -99,7 +100,8 @@ def _definitions(fields: list[Any]) -> str:
 
 def _column_type(field: Any) -> str:
     if isinstance(field, models.ForeignKey):
-        return str(field.target_field.rel_db_type(connection))
+        target: Any = field.target_field  # a concrete field; django-stubs types it as the base Field
+        return str(target.rel_db_type(connection))
     kind = field.db_type(connection)
     return str(kind).split(" CHECK")[0] if kind else "text"
 

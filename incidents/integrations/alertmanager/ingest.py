@@ -98,6 +98,7 @@ class _Row(NamedTuple):
     labels: dict[str, str]
     annotations: dict[str, str]
     generator_url: str
+    links: dict[str, str]
 
 
 class _Context:
@@ -266,7 +267,7 @@ def _open_or_reopen(
 
 
 def _split_held(
-    ctx: _Context, alerts: list[AlertIn], existing: dict[str, AlertRow]
+    ctx: _Context, alerts: list[AlertIn], existing: dict[str, _Row]
 ) -> tuple[list[tuple[AlertIn, MaintenanceWindow]], list[AlertIn]]:
     """(alerts a maintenance window holds back, the rest). Alerts already on the open incident
     stay with it, so their resolution still reaches it."""
@@ -365,6 +366,7 @@ def _new_row(
         "starts_at": alert.starts_at or ctx.now,
         "ends_at": alert.ends_at,
         "generator_url": alert.generator_url,
+        "links": alert.links,
         "first_seen_at": ctx.now,
         "last_seen_at": ctx.now,
         "times_received": 1,
@@ -382,6 +384,7 @@ def _changed_fields(row: _Row, alert: AlertIn) -> dict[str, Any] | None:
         labels=alert.labels,
         annotations=alert.annotations,
         generator_url=alert.generator_url,
+        links=alert.links,
     )
     if wanted == row:
         return None

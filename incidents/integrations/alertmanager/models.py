@@ -94,6 +94,8 @@ class Alert(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
     generator_url = models.TextField(blank=True)
+    # Grafana Alerting's per-alert links: {"silence"|"dashboard"|"panel"|"image": url}, as sent.
+    links = models.JSONField(default=dict, blank=True)
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     times_received = models.PositiveIntegerField(default=1)
@@ -119,6 +121,14 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.labels.get('alertname', 'alert')} {self.fingerprint}"
+
+    @property
+    def web_links(self) -> list[tuple[str, str]]:
+        """(label, url) for the links the sender gave that are http(s), source first. Links are
+        stored as sent; only these may become an href (never a javascript: or data: URL)."""
+        names = ("dashboard", "panel", "image", "silence")
+        candidates = [("source", self.generator_url), *((name, str((self.links or {}).get(name) or "")) for name in names)]
+        return [(label, url.strip()) for label, url in candidates if url.strip().lower().startswith(("http://", "https://"))]
 
 
 class WebhookDelivery(models.Model):

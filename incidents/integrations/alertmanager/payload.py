@@ -1,8 +1,17 @@
 """Validate and parse an Alertmanager webhook body (payload version "4", docs/alertmanager.md section 1).
+Grafana Alerting's webhook contact point sends the same shape as version "1", with links and a few
+extra fields (docs/grafana.md); it is accepted too.
 
 Everything is checked before anything is stored, and every problem names the field that caused it
 (``alerts[3].labels.severity must be a string``), because Alertmanager logs our 4xx answer and that
-log line is all an operator has to go on.
+log line is all an operator has to go on. Alertmanager retries a 5xx forever, so nothing a sender
+can put in a body may reach the database unchecked: numbers are bounded to their column, nesting
+depth is bounded (``opsportal.lib.jsonlimits``), every string field is type-checked.
+
+Liberal where the meaning is clear: an alert without ``status`` takes it from ``endsAt`` (an end
+in the past means resolved), and an alert repeated identically in one post counts once. The same
+fingerprint with different content is still refused: which copy is right is not clear, and
+keeping either would silently drop the other.
 """
 
 from __future__ import annotations
@@ -16,10 +25,16 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from opsportal.lib.exceptions import ApplicationError
+from opsportal.lib.jsonlimits import TooDeep, check_depth
 
 SUPPORTED_VERSION = "4"
+GRAFANA_VERSION = "1"  # Grafana Alerting's webhook contact point
+SENDERS = {SUPPORTED_VERSION: "alertmanager", GRAFANA_VERSION: "grafana"}
 STATUSES = ("firing", "resolved")
 FINGERPRINT_MAX = 64  # Alert.fingerprint max_length
+COUNT_MAX = 2**31 - 1  # PositiveIntegerField's range on every database (WebhookDelivery.truncated_alerts)
+# Links Grafana adds per alert (generatorURL is Alertmanager's own and has its own column).
+LINK_FIELDS = {"silenceURL": "silence", "dashboardURL": "dashboard", "panelURL": "panel", "imageURL": "image"}
 # RFC 3339 as Go's time.Time marshals it: any number of fraction digits (Alertmanager and
 # Prometheus send 9), "Z" or a numeric offset, never a missing zone.
 _TIMESTAMP = re.compile(
@@ -52,6 +67,7 @@ class AlertIn:
     fingerprint: str
     raw_starts_at: str = ""
     raw_ends_at: str = ""
+    links: dict[str, str] = field(default_factory=dict)  # Grafana: silence, dashboard, panel, image
 
     @property
     def firing(self) -> bool:
@@ -67,6 +83,7 @@ class AlertIn:
             "endsAt": self.raw_ends_at,
             "generatorURL": self.generator_url,
             "fingerprint": self.fingerprint,
+            **{key: self.links.get(name, "") for key, name in LINK_FIELDS.items()},
         }
 
 
@@ -82,15 +99,21 @@ class Payload:
     common_annotations: dict[str, str] = field(default_factory=dict)
     external_url: str = ""
     truncated_alerts: int = 0
+    sender: str = "alertmanager"  # or "grafana" (version "1")
 
 
 def loads(body: bytes) -> Any:
-    """Decode a JSON body strictly: UTF-8 only, no NaN/Infinity, no NUL characters or unpaired
-    surrogates in any string (PostgreSQL refuses all of them)."""
+    """Decode a JSON body strictly: UTF-8 only, at most MAX_DEPTH levels of nesting (checked on
+    the bytes before parsing), no NaN/Infinity, no NUL characters or unpaired surrogates in any
+    string (PostgreSQL refuses all of them)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PayloadError("", f"Body is not UTF-8 text (byte {exc.start}).") from None
+    try:
+        check_depth(body)
+    except TooDeep as exc:
+        raise PayloadError("", f"{exc} A webhook payload needs about 5.") from None
     try:
         data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except PayloadError:
@@ -117,22 +140,28 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def parse_payload(data: Any, *, max_alerts: int | None = None, strings_checked: bool = False) -> Payload:
+def parse_payload(
+    data: Any, *, max_alerts: int | None = None, strings_checked: bool = False, now: datetime | None = None
+) -> Payload:
     """Check ``data`` (the decoded JSON) and return it as a ``Payload``; raise ``PayloadError``.
 
-    Required: version "4", status, groupKey, alerts[] and, per alert, status, labels and startsAt.
-    Everything else has Alertmanager's empty default. ``max_alerts`` makes a larger list a
-    ``PayloadTooLarge`` (413) instead of a slow request. ``strings_checked``: ``data`` came from
-    ``loads``, which already refused text PostgreSQL cannot store.
+    Required: version "4" (Alertmanager) or "1" (Grafana Alerting), status, groupKey, alerts[]
+    and, per alert, labels and startsAt. Everything else has Alertmanager's empty default; an
+    alert's missing status comes from its endsAt, compared with ``now``. ``max_alerts`` makes a
+    larger list a ``PayloadTooLarge`` (413) instead of a slow request. ``strings_checked``:
+    ``data`` came from ``loads``, which already refused text PostgreSQL cannot store.
     """
+    now = now or datetime.now(UTC)
     if not isinstance(data, dict):
         raise PayloadError("", f"Body must be a JSON object, not {_kind(data)}.")
     if not strings_checked:
         _check_strings(data)
     version = _required(data, "version")
-    if version != SUPPORTED_VERSION:
+    if not isinstance(version, str) or version not in SENDERS:
         raise PayloadError(
-            "version", f'must be "{SUPPORTED_VERSION}" (Alertmanager webhook payload version 4), not {_show(version)}.'
+            "version",
+            f'must be "{SUPPORTED_VERSION}" (Alertmanager webhook payload version 4) or "{GRAFANA_VERSION}" '
+            f"(Grafana Alerting's webhook contact point), not {_show(version)}.",
         )
     status = _status(_required(data, "status"), "status")
     group_key = _string(_required(data, "groupKey"), "groupKey")
@@ -141,19 +170,8 @@ def parse_payload(data: Any, *, max_alerts: int | None = None, strings_checked: 
         raise PayloadError("alerts", f"must be a list, not {_kind(raw_alerts)}.")
     if max_alerts is not None and len(raw_alerts) > max_alerts:
         raise PayloadTooLarge(f"The payload has {len(raw_alerts)} alerts; the limit is {max_alerts}.")
-    truncated = data.get("truncatedAlerts", 0)
-    if truncated is None:
-        truncated = 0
-    if not isinstance(truncated, int) or isinstance(truncated, bool) or truncated < 0:
-        raise PayloadError("truncatedAlerts", f"must be a whole number of 0 or more, not {_show(truncated)}.")
-    alerts = [_alert(item, f"alerts[{i}]") for i, item in enumerate(raw_alerts)]
-    seen: dict[str, int] = {}
-    for i, alert in enumerate(alerts):
-        if alert.fingerprint in seen:
-            raise PayloadError(
-                f"alerts[{i}].fingerprint", f"repeats alerts[{seen[alert.fingerprint]}].fingerprint ({alert.fingerprint})."
-            )
-        seen[alert.fingerprint] = i
+    truncated = _count(data.get("truncatedAlerts"), "truncatedAlerts")
+    alerts = _distinct([_alert(item, f"alerts[{i}]", now) for i, item in enumerate(raw_alerts)])
     return Payload(
         version=version,
         status=status,
@@ -165,6 +183,7 @@ def parse_payload(data: Any, *, max_alerts: int | None = None, strings_checked: 
         common_annotations=_string_map(data.get("commonAnnotations"), "commonAnnotations"),
         external_url=_optional_string(data, "externalURL", ""),
         truncated_alerts=truncated,
+        sender=SENDERS[version],
     )
 
 
@@ -210,10 +229,38 @@ def fingerprint_for(labels: dict[str, str]) -> str:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _alert(item: Any, name: str) -> AlertIn:
+def _count(value: Any, name: str) -> int:
+    """A count we store in a PositiveIntegerField: a whole number from 0 to COUNT_MAX (a missing
+    or null one is 0). Larger values would fail in the database, not here."""
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= COUNT_MAX:
+        raise PayloadError(name, f"must be a whole number from 0 to {COUNT_MAX}, not {_show(value)}.")
+    return value
+
+
+def _distinct(alerts: list[AlertIn]) -> list[AlertIn]:
+    """The alerts with identical repeats dropped. A fingerprint repeated with different content
+    is refused: keeping either copy would silently drop what the other says."""
+    first: dict[str, int] = {}
+    kept: list[AlertIn] = []
+    for i, alert in enumerate(alerts):
+        if alert.fingerprint not in first:
+            first[alert.fingerprint] = i
+            kept.append(alert)
+        elif alerts[first[alert.fingerprint]] != alert:
+            raise PayloadError(
+                f"alerts[{i}].fingerprint",
+                f"repeats alerts[{first[alert.fingerprint]}].fingerprint ({alert.fingerprint}) with different "
+                "content; one post may carry an alert once (identical copies are merged).",
+            )
+    return kept
+
+
+def _alert(item: Any, name: str, now: datetime) -> AlertIn:
     if not isinstance(item, dict):
         raise PayloadError(name, f"must be an object, not {_kind(item)}.")
-    status = _status(_required(item, "status", name), f"{name}.status")
+    raw_status = item.get("status")
     labels = _string_map(_required(item, "labels", name), f"{name}.labels")
     annotations = _string_map(item.get("annotations"), f"{name}.annotations")
     raw_starts = _string(_required(item, "startsAt", name), f"{name}.startsAt")
@@ -225,6 +272,10 @@ def _alert(item: Any, name: str) -> AlertIn:
     ends_at = parse_timestamp(raw_ends, f"{name}.endsAt") if raw_ends else None
     if starts_at is not None and ends_at is not None and ends_at < starts_at:
         raise PayloadError(f"{name}.endsAt", f"({raw_ends}) is before startsAt ({raw_starts}).")
+    if raw_status is None:  # not sent: an end in the past means the sender saw it resolve
+        status = "resolved" if ends_at is not None and ends_at <= now else "firing"
+    else:
+        status = _status(raw_status, f"{name}.status")
     fingerprint = item.get("fingerprint")
     if fingerprint is None or fingerprint == "":
         fingerprint = fingerprint_for(labels)
@@ -241,6 +292,11 @@ def _alert(item: Any, name: str) -> AlertIn:
         fingerprint=fingerprint,
         raw_starts_at=raw_starts,
         raw_ends_at=raw_ends,
+        links={
+            link: url
+            for key, link in LINK_FIELDS.items()
+            if (url := _optional_string(item, key, "", name).strip())
+        },
     )
 
 

@@ -115,3 +115,49 @@ def test_it_keeps_one_row_per_fingerprint_per_incident_over_any_sequence(hook: H
         check(hook.post(encode(payload(batch))))
     rows = list(Alert.objects.values_list("incident_id", "fingerprint"))
     assert len(rows) == len(set(rows))
+
+
+# --- numbers, nesting and senders: poison that is otherwise a perfectly valid post -------------
+
+grafana_links = st.fixed_dictionaries(
+    {},
+    optional={
+        name: st.one_of(st.sampled_from(["", "https://grafana.example.org/d/x", "javascript:alert(1)"]), json_values)
+        for name in ("silenceURL", "dashboardURL", "panelURL", "imageURL", "values", "valueString", "orgId")
+    },
+)
+
+
+def nested(depth: int) -> Any:
+    value: Any = "leaf"
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+@st.composite
+def poisoned_valid_posts(draw: Any) -> Any:
+    batch = [alert(name) for name in draw(st.lists(st.sampled_from(["web-1", "web-2", "db-1"]), min_size=1, max_size=3))]
+    for item in batch:
+        item.update(draw(grafana_links))
+        if draw(st.booleans()):
+            del item["status"]
+    body = payload(batch, version=draw(st.sampled_from(["4", "1"])))
+    body["truncatedAlerts"] = draw(st.one_of(st.integers(min_value=-(2**64), max_value=2**64), st.just(2**31 - 1)))
+    if draw(st.booleans()):
+        body["extra"] = nested(draw(st.integers(min_value=1, max_value=1200)))
+    if draw(st.booleans()):
+        body.update({"orgId": draw(json_values), "title": draw(json_values), "state": "alerting", "message": "m"})
+    return body
+
+
+@PROPERTY_SETTINGS
+@given(body=poisoned_valid_posts())
+def test_it_never_fails_with_500_on_big_numbers_deep_nesting_or_grafana_fields(hook: Hook, body: Any) -> None:
+    response = hook.post(encode(body))
+
+    check(response)
+    if response.status_code == 200:
+        assert 0 <= body["truncatedAlerts"] <= 2**31 - 1
+        for stored in Alert.objects.all():
+            assert all(isinstance(url, str) for url in stored.links.values())
