@@ -13,9 +13,10 @@ import shlex
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from opsportal.lib.exceptions import ApplicationError
 
@@ -61,7 +62,9 @@ def filter_alerts(qs: QuerySet[Alert], terms: tuple[Term, ...]) -> QuerySet[Aler
     for n, term in enumerate(terms):
         if term.label is not None:
             # PostgreSQL: ("labels" ->> 'service') = 'checkout'; SQLite: JSON_EXTRACT(...) = 'checkout'.
-            qs = qs.alias(**{f"_label{n}": KeyTextTransform(term.label, "labels")}).filter(
+            # (Cast: without it Django compares JSON values, and SQLite would parse 'checkout' as JSON.)
+            value = Cast(KeyTextTransform(term.label, "labels"), TextField())
+            qs = qs.alias(**{f"_label{n}": value}).filter(
                 **{f"_label{n}": term.value}
             )
         else:
