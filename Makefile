@@ -41,6 +41,7 @@ test: install-test
 
 bench: install-test
 	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python bench/alertmanager_ingest.py
+	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python bench/page_load.py
 
 clean:
 	rm -rf $(VENV) data staticfiles

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Case, DateTimeField, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, Max, Q, QuerySet, Value, When
 
 from opsportal.lib.exceptions import ApplicationError
 
@@ -59,6 +62,51 @@ def incident_get_for_user(*, user: AbstractBaseUser | AnonymousUser, pk: int) ->
 
 def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEvent]:
     return incident.events.select_related("actor").order_by("created_at", "id")
+
+
+@dataclass(frozen=True)
+class TimelineWindow:
+    """At most ``limit`` events of an incident's timeline, oldest first, ending at the newest one
+    (or just before the event ``before``); ``older`` is the cursor for the events before them."""
+
+    events: list[TimelineEvent]
+    total: int
+    version: str
+    older: int | None
+    before: int | None
+
+
+def incident_timeline_version(*, incident: Incident) -> tuple[int, str]:
+    """The number of events, and a token that changes whenever an event is added (events are never
+    edited): the timeline poll compares it. An index-only scan of timeline_incident_created."""
+    row = TimelineEvent.objects.filter(incident=incident).aggregate(total=Count("created_at"),
+                                                                    latest=Max("created_at"))
+    latest: datetime | None = row["latest"]
+    stamp = int(latest.timestamp() * 1_000_000) if latest else 0
+    return row["total"], f"{row['total']}.{stamp}"
+
+
+def incident_timeline_window(*, incident: Incident, before: int | None = None, limit: int = 50) -> TimelineWindow:
+    """The page's timeline: bounded however long the incident runs. ``before`` is an event id of
+    this incident (the "show older" cursor); an id that is not raises ApplicationError (400)."""
+    qs = incident.events.select_related("actor")
+    if before is not None:
+        anchor = TimelineEvent.objects.filter(incident=incident, pk=before).values_list("created_at", flat=True).first()
+        if anchor is None:
+            raise ApplicationError(f"Event {before} is not on incident #{incident.pk}'s timeline.",
+                                   extra={"field": "timeline_before"})
+        qs = qs.filter(Q(created_at__lt=anchor) | Q(created_at=anchor, pk__lt=before))
+    # Served by timeline_incident_created (incident, created_at), scanned backwards.
+    newest_first = list(qs.order_by("-created_at", "-id")[: limit + 1])
+    shown = newest_first[:limit]
+    total, version = incident_timeline_version(incident=incident)
+    return TimelineWindow(
+        events=shown[::-1],
+        total=total,
+        version=version,
+        older=shown[-1].pk if len(newest_first) > limit else None,
+        before=before,
+    )
 
 
 def severity_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Severity]:

@@ -31,11 +31,17 @@ from opsportal.lib.htmx import HtmxHttpRequest
 from . import lifecycle
 from .forms import AssignForm, DeclareIncidentForm, NoteForm, ResolveForm, SeverityForm, severity_options
 from .models import Incident, Source, Status
-from .selectors import incident_get_for_user, incident_list_for_user, incident_timeline
+from .selectors import (
+    incident_get_for_user,
+    incident_list_for_user,
+    incident_timeline_version,
+    incident_timeline_window,
+)
 from .templatetags.incident_ui import compact
 
 STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
 LIST_LIMIT = 200
+TIMELINE_LIMIT = 50  # events on the page; older ones are a "show older" link away
 DETAIL = "incidents/incident_detail.html"
 INLINE_ERROR_HEADER = "X-Inline-Error"
 BUTTON_ACTIONS = ("acknowledge", "mitigate", "reopen", "close")
@@ -169,11 +175,48 @@ def _detail_context(
         "top_errors": top,
         "sla": _sla_clocks(incident),
         "labels": sorted((incident.labels or {}).items()),
-        "timeline": incident_timeline(incident=incident),
+        **_timeline_context(request, incident),
         "note_form": bound.get("note") or NoteForm(),
         "resolve_form": bound.get("resolve") or ResolveForm(),
         "severity_form": bound.get("change_severity") or SeverityForm(initial={"severity": incident.severity.name}),
         "assign_form": bound.get("assign") or AssignForm(initial={"commander": incident.commander_id}),
+    }
+
+
+def _timeline_before(request: HtmxHttpRequest) -> int | None:
+    raw = request.GET.get("timeline_before", "")
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ApplicationError("timeline_before must be an event id (a whole number).",
+                               extra={"field": "timeline_before"})
+    return int(raw)
+
+
+def _timeline_context(request: HtmxHttpRequest, incident: Incident) -> dict[str, Any]:
+    """The newest TIMELINE_LIMIT events (or those before ``?timeline_before=``), the links to older
+    and newest events (hx-get for the fragment, href for the page without JS) and the poll URL,
+    which carries the version shown so an unchanged timeline answers 204."""
+    error = ""
+    try:
+        window = incident_timeline_window(incident=incident, before=_timeline_before(request), limit=TIMELINE_LIMIT)
+    except ApplicationError as exc:
+        error = exc.message
+        window = incident_timeline_window(incident=incident, limit=TIMELINE_LIMIT)
+    fragment = reverse("incidents:timeline", args=[incident.pk])
+    page = reverse("incidents:detail", args=[incident.pk])
+
+    def link(before: int | None) -> dict[str, str]:
+        query = f"?timeline_before={before}" if before else ""
+        return {"hx": fragment + query, "href": page + query + "#timeline"}
+
+    poll = {"timeline_before": window.before} if window.before else {}
+    return {
+        "timeline": window,
+        "timeline_error": error,
+        "timeline_older": link(window.older) if window.older else None,
+        "timeline_newest": link(None) if window.before else None,
+        "timeline_poll_url": fragment + "?" + urlencode({**poll, "since": window.version}),
     }
 
 
@@ -182,15 +225,22 @@ def _detail_context(
 @vary_on_headers("HX-Request")
 def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident(request, pk)
-    return render(request, DETAIL, _detail_context(request, incident))
+    context = _detail_context(request, incident)
+    return _inline(render(request, DETAIL, context, status=400 if context["timeline_error"] else 200))
 
 
 @require_GET
 @login_required
 def incident_timeline_partial(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The timeline alone; the detail page polls it so events from others appear."""
+    """The timeline alone; the detail page polls it so events from others appear. The poll sends
+    ``since``, the version it shows: while no event was added the answer is 204 with no body."""
     incident = _get_incident(request, pk)
-    return render(request, f"{DETAIL}#timeline", _detail_context(request, incident))
+    since = request.GET.get("since")
+    if since and since == incident_timeline_version(incident=incident)[1]:
+        return HttpResponse(status=204)
+    context = _timeline_context(request, incident)
+    return _inline(render(request, f"{DETAIL}#timeline", {**context, "incident": incident},
+                          status=400 if context["timeline_error"] else 200))
 
 
 def _panels(request: HtmxHttpRequest, incident: Incident, *, status: int = 200, **kwargs: Any) -> HttpResponse:

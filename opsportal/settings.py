@@ -122,6 +122,16 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
+# --- Web requests: a bound on every statement (docs/production.md, "Web workers and webhooks") ---
+# On PostgreSQL no statement of the web process runs longer than this; a cancelled one answers 503
+# (opsportal.lib.statement_timeout). Only `bin/serve web` sets OPSPORTAL_PROCESS=web: migrations and
+# management commands keep no bound. 0 turns it off.
+WEB_STATEMENT_TIMEOUT_MS = env.int("WEB_STATEMENT_TIMEOUT_MS", default=30_000)
+if USING_POSTGRES and WEB_STATEMENT_TIMEOUT_MS > 0 and env.str("OPSPORTAL_PROCESS", default="") == "web":
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c statement_timeout={WEB_STATEMENT_TIMEOUT_MS}".strip()
+MIDDLEWARE.append("opsportal.lib.statement_timeout.StatementTimeoutMiddleware")
+
 # --- Redis, broker, cache -------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 BROKER_DIR = DATA_DIR / "broker"

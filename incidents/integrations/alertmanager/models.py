@@ -113,8 +113,13 @@ class Alert(models.Model):
             ),
         ]
         indexes = [
-            # Inactivity sweep and "all resolved?" checks: firing alerts of an incident.
-            models.Index(fields=["incident", "status"], name="alert_incident_status"),
+            # Inactivity sweep and "all resolved?" checks: firing alerts of an incident (the prefix);
+            # the alerts panel's counts by state and its version token (selectors.alert_counts_for_incident:
+            # COUNT per status and MAX(last_seen_at), an index-only scan on PostgreSQL).
+            models.Index(fields=["incident", "status", "last_seen_at"], name="alert_incident_status_seen"),
+            # The alerts panel's page: an incident's alerts newest first, LIMIT 50 OFFSET n
+            # (selectors.alert_page_for_incident), scanned backwards.
+            models.Index(fields=["incident", "starts_at", "id"], name="alert_incident_started"),
             # Inactivity sweep: integrations' alerts by last time seen.
             models.Index(fields=["integration", "last_seen_at"], name="alert_integration_last_seen"),
         ]

@@ -4,26 +4,110 @@ panel on the incident page, the maintenance notice above the incident list, and 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
+from django.urls import reverse
 
 from incidents.models import Incident
 from incidents.registry import DashboardPanel, IncidentPanel, NavEntry, registry
+from opsportal.lib.exceptions import ApplicationError
 
 from . import selectors, silences
+from .alert_search import Term, parse_search
 from .forms import SilenceForm
+from .models import AlertStatus
 
 ALERTS_PANEL = "alertmanager/_incident_alerts.html"
+# The part of the panel that polls and pages: the fragment view answers with this alone.
+ALERTS_BODY = f"{ALERTS_PANEL}#body"
+PAGE_SIZE = 50
+MAX_PAGE = 1_000_000
+STATES = ("", AlertStatus.FIRING.value, AlertStatus.RESOLVED.value)
 SILENCE_PANEL = "alertmanager/_silences_panel.html"
 MAINTENANCE_NOTICE = "alertmanager/_dashboard_maintenance.html"
 
 
-def alerts_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
-    """What the alerts table needs (the incident page and its periodic refresh)."""
+@dataclass(frozen=True)
+class AlertsView:
+    """What the alerts panel is asked to show, from the query string. The parameter names carry an
+    ``alerts_`` prefix because the incident page itself takes them too (links work without JS)."""
+
+    state: str = ""
+    search: str = ""
+    terms: tuple[Term, ...] = ()
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, params: QueryDict) -> AlertsView:
+        """Raises ApplicationError (400) naming the parameter that cannot be read."""
+        state = params.get("alerts_state", "")
+        if state not in STATES:
+            raise ApplicationError(f"alerts_state must be one of: {', '.join(s or '(empty)' for s in STATES)}.",
+                                   extra={"field": "alerts_state"})
+        raw_page = params.get("alerts_page", "") or "1"
+        if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+            raise ApplicationError(f"alerts_page must be a page number from 1 to {MAX_PAGE}.",
+                                   extra={"field": "alerts_page"})
+        search = params.get("alerts_q", "").strip()
+        return cls(state=state, search=search, terms=parse_search(search), page=int(raw_page))
+
+    def query(self, **change: Any) -> str:
+        """The query string for this view with ``change`` applied (defaults left out)."""
+        values = {"alerts_state": self.state, "alerts_q": self.search, "alerts_page": self.page, **change}
+        return urlencode({k: v for k, v in values.items() if v and not (k == "alerts_page" and v == 1)})
+
+
+def alerts_panel_context(request: HttpRequest, incident: Incident, *, view: AlertsView | None = None,
+                         counts: selectors.AlertCounts | None = None) -> dict[str, Any]:
+    """What the alerts panel needs (the incident page, and the panel's own fragment): the counts by
+    state, one page of at most PAGE_SIZE alerts and the links around it. Its size does not grow with
+    the number of alerts. Bad query parameters show as an error in the panel (the fragment view
+    answers them with 400 before getting here)."""
+    error = ""
+    if view is None:
+        try:
+            view = AlertsView.from_query(request.GET)
+        except ApplicationError as exc:
+            view, error = AlertsView(), exc.message
+    counts = counts or selectors.alert_counts_for_incident(user=request.user, incident=incident)
+    page = selectors.alert_page_for_incident(
+        user=request.user, incident=incident, counts=counts, state=view.state, terms=view.terms,
+        page=view.page, per_page=PAGE_SIZE,
+    )
+    fragment = reverse("alertmanager:incident-alerts", args=[incident.pk])
+    full = reverse("incidents:detail", args=[incident.pk])
+
+    def link(**change: Any) -> dict[str, str]:
+        """hx-get to the fragment, href to the incident page: the same view with or without JS."""
+        query = view.query(**change)
+        suffix = f"?{query}" if query else ""
+        return {"hx": fragment + suffix, "href": full + suffix + "#alerts"}
+
+    current = view.query(alerts_page=page.number)
     return {
         "incident": incident,
-        "alerts": selectors.alert_list_for_incident(user=request.user, incident=incident),
+        "counts": counts,
+        "page": page,
+        "view": view,
+        "error": error,
+        "per_page": PAGE_SIZE,
+        "first_shown": (page.number - 1) * PAGE_SIZE + 1 if page.alerts else 0,
+        "last_shown": (page.number - 1) * PAGE_SIZE + len(page.alerts),
+        "state_links": [
+            {"label": label, "count": count, "active": view.state == state, **link(alerts_state=state, alerts_page=1)}
+            for state, label, count in (("", "All", counts.total), (AlertStatus.FIRING, "Firing", counts.firing),
+                                        (AlertStatus.RESOLVED, "Resolved", counts.resolved))
+        ],
+        "newer": link(alerts_page=page.number - 1) if page.number > 1 else None,
+        "older": link(alerts_page=page.number + 1) if page.number < page.pages else None,
+        "clear_search": link(alerts_q="", alerts_page=1) if view.search else None,
+        "fragment_url": fragment,
+        "page_url": full,
+        # The poll asks for the page it shows, with the version it has: 204 while nothing changed.
+        "poll_url": fragment + "?" + urlencode({**dict(parse_qsl(current)), "since": counts.version}),
         "latest_delivery": selectors.latest_delivery_for_incident(user=request.user, incident=incident),
     }
 

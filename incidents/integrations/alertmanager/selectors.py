@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from incidents.models import Incident
 
-from .models import Alert, Integration, MaintenanceWindow, Silence, WebhookDelivery
+from .alert_search import Term, filter_alerts
+from .models import Alert, AlertStatus, Integration, MaintenanceWindow, Silence, WebhookDelivery
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -78,9 +79,76 @@ def maintenance_get_for_user(*, user: AnyUser, pk: int) -> MaintenanceWindow:
     return MaintenanceWindow.objects.select_related("integration").get(pk=pk)
 
 
-def alert_list_for_incident(*, user: AnyUser, incident: Incident) -> list[Alert]:
-    """Firing alerts first, then by start time."""
-    return list(incident.alerts.select_related("integration").order_by("-status", "starts_at", "pk"))
+@dataclass(frozen=True)
+class AlertCounts:
+    """An incident's alerts by state, and a version token that changes whenever any of them does
+    (a new alert raises ``total``, a state change moves ``firing``, every webhook that carries an
+    alert bumps its ``last_seen_at``, and a new delivery changes ``delivery_id``)."""
+
+    total: int
+    firing: int
+    last_seen_at: datetime | None
+    delivery_id: int | None
+
+    @property
+    def resolved(self) -> int:
+        return self.total - self.firing
+
+    @property
+    def version(self) -> str:
+        seen = int(self.last_seen_at.timestamp() * 1_000_000) if self.last_seen_at else 0
+        return f"{self.total}.{self.firing}.{seen}.{self.delivery_id or 0}"
+
+
+def alert_counts_for_incident(*, user: AnyUser, incident: Incident) -> AlertCounts:
+    """One aggregate over the incident's alerts (an index-only scan of ``alert_incident_status_seen``
+    on PostgreSQL), plus the latest delivery's id: all a poll needs to answer "nothing changed"."""
+    row = Alert.objects.filter(incident=incident).aggregate(
+        total=Count("*"), firing=Count("status", filter=Q(status=AlertStatus.FIRING)), last_seen=Max("last_seen_at")
+    )
+    delivery_id = (
+        WebhookDelivery.objects.filter(incident=incident).order_by("-received_at").values_list("pk", flat=True).first()
+    )
+    return AlertCounts(total=row["total"], firing=row["firing"], last_seen_at=row["last_seen"],
+                       delivery_id=delivery_id)
+
+
+@dataclass(frozen=True)
+class AlertPage:
+    alerts: list[Alert]
+    matching: int  # alerts matching the state filter and search, over every page
+    number: int  # 1-based, clamped to the last page
+    pages: int
+
+
+def alert_page_for_incident(
+    *,
+    user: AnyUser,
+    incident: Incident,
+    counts: AlertCounts,
+    state: str = "",
+    terms: tuple[Term, ...] = (),
+    page: int = 1,
+    per_page: int = 50,
+) -> AlertPage:
+    """One page of the incident's alerts, newest first (by start, then arrival). ``state`` is ""
+    (all), "firing" or "resolved"; ``terms`` come from ``alert_search.parse_search``. A page past the
+    end shows the last one (alerts may have resolved away since the link was drawn). Reads at most
+    ``per_page`` rows, plus one COUNT when a search narrows the list."""
+    qs = Alert.objects.filter(incident=incident)
+    if state:
+        qs = qs.filter(status=state)
+    qs = filter_alerts(qs, terms)
+    if terms:
+        matching = qs.count()
+    else:
+        matching = {"": counts.total, AlertStatus.FIRING: counts.firing}.get(state, counts.resolved)
+    pages = max(1, -(-matching // per_page))
+    number = min(max(page, 1), pages)
+    offset = (number - 1) * per_page
+    # Served by alert_incident_started (incident, starts_at, id), scanned backwards.
+    alerts = list(qs.order_by("-starts_at", "-pk")[offset:offset + per_page])
+    return AlertPage(alerts=alerts, matching=matching, number=number, pages=pages)
 
 
 def alert_integration_for_incident(*, user: AnyUser, incident: Incident) -> Integration | None:

@@ -85,15 +85,15 @@ def test_it_refreshes_the_alerts_table_so_alerts_joining_later_appear(
     add_alert(integration, incident, {"alertname": "DiskFull", "instance": "db-1"})
     url = reverse("alertmanager:incident-alerts", args=[incident.pk])
     assert (
-        f'hx-get="{url}"'
+        f'hx-get="{url}?since='
         in responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     )
     add_alert(integration, incident, {"alertname": "DiskFull", "instance": "db-2"})
 
     fragment = responder_client.get(url, HTTP_HX_REQUEST="true").content.decode()
 
-    assert fragment.lstrip().startswith('<section id="alerts"')
-    assert "2 from Alertmanager" in fragment and '<span class="chip-v">db-2</span>' in fragment
+    assert fragment.lstrip().startswith('<div id="alerts-body"')
+    assert "All <strong>2</strong>" in fragment and '<span class="chip-v">db-2</span>' in fragment
 
 
 def test_it_warns_when_alertmanager_truncated_the_latest_delivery(

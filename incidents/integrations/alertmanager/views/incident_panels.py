@@ -22,7 +22,7 @@ from opsportal.lib.htmx import HtmxHttpRequest
 from .. import selectors, silences
 from ..forms import SilenceForm
 from ..models import Silence
-from ..panels import ALERTS_PANEL, SILENCE_PANEL, alerts_panel_context, silence_panel_context
+from ..panels import ALERTS_BODY, SILENCE_PANEL, AlertsView, alerts_panel_context, silence_panel_context
 
 
 def _get_incident(request: HttpRequest, pk: int) -> Incident:
@@ -54,9 +54,28 @@ def _after_post(
 @require_GET
 @login_required
 def incident_alerts(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
-    """The alerts table alone; the incident page refreshes it so alerts joining the group appear."""
+    """The alerts panel's body alone: paging, search and the periodic refresh ask for it.
+
+    The refresh sends ``since``, the version its page shows: while nothing changed the answer is
+    204 with no body (htmx keeps the page as it is), so an idle panel costs one small aggregate query
+    however many alerts the incident has. Without htmx (a bookmarked fragment URL) the same view
+    is the incident page's."""
     incident = _get_incident(request, incident_pk)
-    return render(request, ALERTS_PANEL, alerts_panel_context(request, incident))
+    if not request.htmx:
+        query = request.GET.copy()
+        query.pop("since", None)
+        suffix = f"?{query.urlencode()}" if query else ""
+        return redirect(reverse("incidents:detail", args=[incident.pk]) + suffix + "#alerts")
+    try:
+        view = AlertsView.from_query(request.GET)
+    except ApplicationError:
+        response = render(request, ALERTS_BODY, alerts_panel_context(request, incident), status=400)
+        response["X-Inline-Error"] = "true"  # swapped in place, like a form error (static/js/app.js)
+        return response
+    counts = selectors.alert_counts_for_incident(user=request.user, incident=incident)
+    if request.GET.get("since") == counts.version:
+        return HttpResponse(status=204)
+    return render(request, ALERTS_BODY, alerts_panel_context(request, incident, view=view, counts=counts))
 
 
 @require_GET
