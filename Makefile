@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PORT ?= 8000
+# seed_demo's banner and the default PUBLIC_URL follow PORT too.
+export PORT ?= 8000
 export OPSPORTAL_DATA_DIR ?= $(CURDIR)/data
 # Tests never touch the data of `make run`.
 TEST_DATA_DIR := $(CURDIR)/data/test
@@ -31,8 +32,7 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	rm -rf "$(OPSPORTAL_DATA_DIR)/prometheus" && mkdir -p "$(OPSPORTAL_DATA_DIR)/prometheus"
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) PROMETHEUS_MULTIPROC_DIR="$(OPSPORTAL_DATA_DIR)/prometheus" \
-		$(BIN)/honcho start -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" PROMETHEUS_MULTIPROC_DIR="$(OPSPORTAL_DATA_DIR)/prometheus" bin/serve all
 
 test: install-test
 	$(BIN)/ruff check .

@@ -14,17 +14,26 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.task(name="opsportal.ping", ignore_result=True)
+def ping() -> None:
+    """Beat sends this every SLA_TICK_SECONDS. Running it proves a worker takes tasks from the broker,
+    so it records the worker heartbeat /health reports."""
+    from opsportal.lib import heartbeat
+
+    heartbeat.beat("worker")
+
+
 class HeartbeatScheduler(PersistentScheduler):
-    """Celery beat that records its own ticks, so /health can tell a dead scheduler from a quiet one."""
+    """Celery beat that also runs the database timers in this process (opsportal/timers.py), so they
+    never wait for the broker, and records the scheduler heartbeat after each round of them."""
 
     def setup_schedule(self) -> None:
         import django
 
         django.setup()
         super().setup_schedule()
+        from django.conf import settings
 
-    def tick(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        from opsportal.lib import heartbeat
+        from opsportal.timers import start_sweeps
 
-        heartbeat.beat("scheduler")
-        return super().tick(*args, **kwargs)
+        start_sweeps(settings.SCHEDULER_SWEEPS)

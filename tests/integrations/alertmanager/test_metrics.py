@@ -44,8 +44,10 @@ def test_it_counts_webhooks_alerts_and_incidents(severities) -> None:  # type: i
     )
 
 
-def test_beat_runs_the_sweep_and_the_pruning() -> None:
+def test_the_scheduler_runs_the_sweep_and_beat_the_pruning() -> None:
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    sweeps = {path for path, _ in settings.SCHEDULER_SWEEPS.values()}
 
-    assert "incidents.integrations.alertmanager.tasks.alertmanager_inactivity_sweep" in tasks
+    # The inactivity sweep is a database timer: the scheduler runs it in-process, not through the broker.
+    assert "incidents.integrations.alertmanager.inactivity.incidents_resolve_inactive" in sweeps
     assert "incidents.integrations.alertmanager.tasks.alertmanager_prune_deliveries" in tasks
