@@ -56,11 +56,17 @@ def action_form(action_id: str, incident_id: int, *, user: str = "U0ALICE", resp
 
 
 @pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Run the hooks' follow-up tasks in the test's process (the end-to-end tests use a worker)."""
+def eager_tasks(django_capture_on_commit_callbacks: Any) -> Iterator[Any]:
+    """Run the hooks' follow-up tasks in the test's process when the request commits (the
+    end-to-end tests use a worker). Yields ``post(client, path, form)``."""
     previous = current_app.conf.task_always_eager
     current_app.conf.task_always_eager = True
+
+    def post(client: Any, path: str, form: dict[str, str]) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return post_signed(client, path, form)
+
     try:
-        yield
+        yield post
     finally:
         current_app.conf.task_always_eager = previous
