@@ -16,7 +16,8 @@ from tests.contracts.slack import SlackContractServer
 
 from .conftest import action_form, post_signed, signed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")]
 ACTIONS, COMMANDS = "/hooks/slack/actions", "/hooks/slack/commands"
 
 
