@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "incidents",
     "incidents.notifications",
     "incidents.integrations.alertmanager",
+    "incidents.integrations.slack",
     "runbooks",
 ]
 
@@ -277,6 +278,26 @@ NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=5.0)
 STATUS_PAGE_URL = env.str("STATUS_PAGE_URL", default="")
 # The outbox sweep runs in the scheduler with the other timers; it hands due flushes to workers.
 SCHEDULER_SWEEPS["outbox"] = ("incidents.notifications.outbox.outbox_sweep", NOTIFY_SWEEP_SECONDS)
+
+# --- Slack (docs/slack.md) ----------------------------------------------------------------
+# Messages are sent when SLACK_BOT_TOKEN is set (otherwise they are kept as previews); the hooks
+# (/hooks/slack/actions, /hooks/slack/commands) answer only when SLACK_SIGNING_SECRET is set.
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+# Channel id (C0123...) or name (#incidents) for incidents no route sends elsewhere.
+SLACK_DEFAULT_CHANNEL = env.str("SLACK_DEFAULT_CHANNEL", default="")
+# Web API base URL; tests point it at a local contract server. Keep the trailing slash.
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/").rstrip("/") + "/"
+SLACK_TIMEOUT_SECONDS = env.float("SLACK_TIMEOUT_SECONDS", default=5.0)
+# Severities (comma-separated names) whose incidents also get a channel of their own.
+SLACK_INCIDENT_CHANNEL_SEVERITIES = env.list("SLACK_INCIDENT_CHANNEL_SEVERITIES", default=["P1"])
+# Slack's chat.postMessage limit is about one message per second per channel, with short bursts.
+SLACK_CHANNEL_MESSAGES_PER_SECOND = env.float("SLACK_CHANNEL_MESSAGES_PER_SECOND", default=1.0)
+SLACK_CHANNEL_BURST = env.int("SLACK_CHANNEL_BURST", default=4)
+# e.g. https://acme.slack.com/ for message links; asked of Slack (auth.test) once when empty.
+SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", default="")
+# Where ephemeral replies may be posted (the response_url of a signed request must start with it).
+SLACK_RESPONSE_URL_PREFIX = env.str("SLACK_RESPONSE_URL_PREFIX", default="https://hooks.slack.com/")
 
 # Heartbeats are written by the worker and the scheduler and read by the web process. Short socket
 # timeouts: a hung Redis makes /health answer "unhealthy" quickly instead of hanging.

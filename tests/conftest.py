@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 
 from incidents.models import Severity
+from tests.contracts.slack import slack_server  # noqa: F401 - the Slack contract server fixture, for every test
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from incidents.models import TimelineEvent
+from incidents.models import Incident, TimelineEvent
 
 from .models import Conversation, Delivery
 
@@ -73,7 +73,9 @@ class MessageChannel:
     """A channel as the outbox sees it. ``events`` are the timeline kinds it announces;
     ``templates`` overrides the default wording (``notifications.defaults``) for some of them as
     (subject, body) Jinja2 source; ``escape`` is applied to every text value a template is given
-    (Slack's ``&``, ``<``, ``>``), so alert text can never become markup on that channel."""
+    (Slack's ``&``, ``<``, ``>``), so alert text can never become markup on that channel.
+    ``incident_targets`` names targets the channel adds for one incident on top of routing (Slack:
+    the incident's own channel for some severities); they are conversations like any other."""
 
     name: str
     label: str
@@ -84,3 +86,4 @@ class MessageChannel:
     # How a target is shown on pages (a PagerDuty routing key is a secret: its first characters).
     display_target: Callable[[str], str] = no_escape
     order: int = 100
+    incident_targets: Callable[[Incident], list[str]] | None = field(default=None, hash=False)

@@ -1,5 +1,6 @@
 """Which targets of a channel hear about an incident: every enabled route matching its service and
-severity; with none, the channel's default targets from settings."""
+severity; with none, the channel's default targets from settings. A channel may add targets of
+its own for an incident (``MessageChannel.incident_targets``)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ def route_matches(route: Route, incident: Incident) -> bool:
 def targets_for(incident: Incident, channel: MessageChannel) -> list[str]:
     routes = Route.objects.filter(channel=channel.name, enabled=True).prefetch_related("severities")
     targets = list(dict.fromkeys(r.target for r in routes if route_matches(r, incident)))
-    return targets or [t for t in channel.sender.default_targets() if t]
+    targets = targets or [t for t in channel.sender.default_targets() if t]
+    if channel.incident_targets is not None:
+        targets += [t for t in channel.incident_targets(incident) if t and t not in targets]
+    return targets
 
 
 @transaction.atomic

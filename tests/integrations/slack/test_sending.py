@@ -1,0 +1,176 @@
+"""Incident messages reach Slack as a root message, one thread reply per flush and an updated root,
+checked on the Slack contract server (what Slack would show), not on mocks."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from incidents import lifecycle
+from incidents.models import Service, Severity, Source
+from incidents.notifications.models import Conversation, Delivery
+from tests.contracts.slack import DEFAULT_CHANNEL_ID, SlackContractServer
+
+from .conftest import flush_all, statuses
+
+pytestmark = pytest.mark.django_db
+C = DEFAULT_CHANNEL_ID
+
+
+def _texts(message: dict, *, kinds: tuple[str, ...] = ("mrkdwn", "plain_text")) -> str:  # type: ignore[type-arg]
+    """The message's text as Slack reads it: the fallback and every text object of ``kinds``
+    (Slack parses markup, mentions and links only in the fallback and mrkdwn)."""
+    parts = [message["text"]]
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            if value.get("type") in kinds and isinstance(value.get("text"), str):
+                parts.append(value["text"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(message["blocks"])
+    walk(message["attachments"])
+    return "\n".join(parts)
+
+
+def test_it_posts_one_root_then_replies_in_its_thread_and_updates_the_root(
+    p3: Severity, responder, slack_server: SlackContractServer  # type: ignore[no-untyped-def]
+) -> None:
+    service = Service.objects.create(name="checkout")
+    incident = lifecycle.incident_open(title="Checkout returns 502", severity=p3, service=service,
+                                       source=Source.WEB)
+    assert flush_all() == 1
+    [root] = slack_server.roots(C)
+    assert root["blocks"][0]["text"]["text"] == f"P3 · #{incident.pk} Checkout returns 502"
+    card = _texts(root)
+    for expected in ("*Status*\nTriggered", "*Service*\ncheckout", "*Commander*\nnot assigned",
+                     "*Acknowledge by*", "*Resolve by*", "INCIDENT ALERT - P3"):
+        assert expected in card
+    assert root["attachments"][0]["color"] == p3.colour
+    buttons = root["attachments"][0]["blocks"][-1]["elements"]
+    assert [b["text"]["text"] for b in buttons] == ["Acknowledge", "Resolve", "Open in Opsportal"]
+    assert buttons[2]["url"].endswith(f"/incidents/{incident.pk}/")
+    conversation = Conversation.objects.get(incident=incident, channel="slack")
+    assert conversation.external_ref == f"{C}:{root['ts']}"
+    assert conversation.external_url == f"https://opsportal-test.slack.com/archives/{C}/p{root['ts'].replace('.', '')}"
+
+    lifecycle.incident_acknowledge(incident=incident, actor=responder, source=Source.WEB)
+    lifecycle.incident_add_note(incident=incident, text="Rolled back 4.2.1", actor=responder, source=Source.WEB)
+    assert flush_all() == 2
+
+    [reply] = slack_server.replies(C, root["ts"])
+    assert "Acknowledged by responder" in reply["text"] and "Rolled back 4.2.1" in reply["text"]
+    [root] = slack_server.roots(C)
+    assert len(root["updates"]) == 1, "the root was updated in place, not posted again"
+    assert "*Status*\nAcknowledged" in _texts(root)
+    assert [b["text"]["text"] for b in root["attachments"][0]["blocks"][-1]["elements"]] == [
+        "Resolve", "Open in Opsportal"]
+    assert statuses() == [("opened", C, "sent"), ("acknowledged", C, "sent"), ("note", C, "sent")]
+
+
+def test_a_burst_of_30_alert_events_costs_at_most_three_calls(
+    p3: Severity, slack_server: SlackContractServer
+) -> None:
+    incident = lifecycle.incident_open(title="Disk filling", severity=p3, source=Source.ALERTMANAGER)
+    flush_all()
+    before = len(slack_server.state.calls)
+    for n in range(30):
+        lifecycle.record_event(incident, "alerts", actor=None, source=Source.ALERTMANAGER,
+                               message=f"1 alert firing: db-{n}.", data={"counts": {"joined": 1}})
+    assert flush_all() == 30
+
+    calls = [name for name, _ in slack_server.state.calls[before:]]
+    assert calls == ["chat.postMessage", "chat.update"]
+    [root] = slack_server.roots(C)
+    [reply] = slack_server.replies(C, root["ts"])
+    assert reply["text"].startswith("🔔 30 more alerts joined:")
+    assert "db-0" in reply["text"] and "db-29" in _texts(reply)
+
+
+def test_alert_text_cannot_mention_link_or_inject_markup(p3: Severity, slack_server: SlackContractServer) -> None:
+    hostile = "<!channel> <@U123> <script>alert(1)</script> Tom & Jerry [click](https://evil.example) <https://evil.example|ok>"
+    incident = lifecycle.incident_open(title=hostile[:200], severity=p3, source=Source.WEB)
+    lifecycle.incident_add_note(incident=incident, text=hostile, actor=None, source=Source.WEB)
+    flush_all()
+
+    [root] = slack_server.roots(C)
+    [reply] = slack_server.replies(C, root["ts"])
+    assert root["blocks"][0]["text"]["type"] == "plain_text", "the header is shown as typed, never parsed"
+    for message in (root, reply):
+        text = _texts(message, kinds=("mrkdwn",))
+        for forbidden in ("<!channel>", "<@U123>", "<script>", "<https://evil.example|ok>"):
+            assert forbidden not in text
+        assert "&lt;!channel&gt;" in text and "Tom &amp; Jerry" in text
+        # Every <...> Slack would parse (a link, a mention) is one we built: the incident's URL.
+        assert {token.split("|")[0] for token in re.findall(r"<([^<>]*)>", text)} <= {
+            f"http://127.0.0.1:8000/incidents/{incident.pk}/"}
+    assert "&lt;script&gt;" in reply["text"]
+
+
+def test_429_is_retried_after_retry_after(p3: Severity, slack_server: SlackContractServer) -> None:
+    lifecycle.incident_open(title="Checkout down", severity=p3, source=Source.WEB)
+    slack_server.fail_next(status=429, retry_after=30, method="chat.postMessage")
+
+    assert flush_all() == 0
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed" and "429" in delivery.last_error
+    assert delivery.next_attempt_at >= timezone.now() + timedelta(seconds=29)
+    assert slack_server.roots(C) == []
+
+    assert flush_all() == 0, "not before Retry-After"
+    assert flush_all(now=timezone.now() + timedelta(seconds=31)) == 1
+    assert len(slack_server.roots(C)) == 1
+    assert statuses() == [("opened", C, "sent")]
+
+
+def test_channel_not_found_is_dead_at_once(p3: Severity, slack_server: SlackContractServer, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SLACK_DEFAULT_CHANNEL = "C0GONE"
+    lifecycle.incident_open(title="Checkout down", severity=p3, source=Source.WEB)
+    flush_all()
+    delivery = Delivery.objects.get()
+    assert delivery.status == "dead" and delivery.attempts == 1
+    assert "channel_not_found" in delivery.last_error
+
+
+def test_slack_down_then_back_delivers_each_message_once_in_order(
+    p3: Severity, slack_server: SlackContractServer
+) -> None:
+    incident = lifecycle.incident_open(title="Checkout down", severity=p3, source=Source.WEB)
+    slack_server.stop()
+    lifecycle.incident_add_note(incident=incident, text="first", actor=None, source=Source.WEB)
+    assert flush_all() == 0
+    lifecycle.incident_add_note(incident=incident, text="second", actor=None, source=Source.WEB)
+    assert flush_all() == 0
+    assert {s for _, _, s in statuses()} == {"failed", "pending"}
+
+    slack_server.start()
+    later = timezone.now() + timedelta(minutes=10)
+    assert flush_all(now=later) == 3
+    assert flush_all(now=later + timedelta(minutes=10)) == 0
+    [root] = slack_server.roots(C)
+    [reply] = slack_server.replies(C, root["ts"])
+    assert reply["text"].index("first") < reply["text"].index("second")
+    assert len(slack_server.calls_to("chat.postMessage")) == 2
+
+
+def test_a_full_channel_waits_for_its_rate_limit(
+    p3: Severity, slack_server: SlackContractServer, settings  # type: ignore[no-untyped-def]
+) -> None:
+    settings.SLACK_CHANNEL_BURST = 1
+    slack_server.enforce_rate, slack_server.rate_burst = True, 1
+    first = lifecycle.incident_open(title="One", severity=p3, source=Source.WEB)
+    second = lifecycle.incident_open(title="Two", severity=p3, source=Source.WEB)
+    flush_all()
+
+    assert len(slack_server.roots(C)) == 1 and not [e for e in slack_server.state.refused if e[1] == "ratelimited"]
+    waiting = Conversation.objects.get(incident=second)
+    assert Delivery.objects.get(incident=second).status == "pending"
+    assert waiting.next_send_at is not None and waiting.next_send_at > timezone.now()
+    assert Delivery.objects.get(incident=first).status == "sent"
