@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("hooks/", include("incidents.integrations.alertmanager.webhook_urls")),
+    path("hooks/", include("incidents.integrations.pagerduty.urls")),
     path("health", health.health, name="health"),
     path("metrics", health.metrics_view, name="metrics"),
 ]
