@@ -13,6 +13,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 # Generic classes (ModelAdmin[Severity], QuerySet[Incident]) subscriptable at run time, for mypy --strict.
 django_stubs_ext.monkeypatch()
@@ -203,6 +204,11 @@ PAGERDUTY_SEVERITY_MAP: dict[str, str] = {
     "P1": "critical", "P2": "error", "P3": "warning", "P4": "info",
     **env.dict("PAGERDUTY_SEVERITY_MAP", default={}),
 }
+if not set(PAGERDUTY_SEVERITY_MAP.values()) <= {"critical", "error", "warning", "info"}:
+    raise ImproperlyConfigured(
+        f"PAGERDUTY_SEVERITY_MAP maps to {sorted(PAGERDUTY_SEVERITY_MAP.values())}; PagerDuty's severities are "
+        "critical, error, warning and info."
+    )
 # The signing secret of the v3 webhook subscription; without it /hooks/pagerduty refuses everything.
 PAGERDUTY_WEBHOOK_SECRET = env.str("PAGERDUTY_WEBHOOK_SECRET", default="")
 # Webhook event ids are remembered this long, so a redelivered webhook changes nothing twice.

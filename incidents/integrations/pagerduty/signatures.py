@@ -1,4 +1,4 @@
-"""The ``X-PagerDuty-Signature`` check of v3 webhooks (docs/pagerduty.md, "Webhook signatures").
+"""The ``X-PagerDuty-Signature`` check of v3 webhooks (docs/pagerduty.md, "From PagerDuty back to Opsportal").
 
 The header holds one or more comma-separated ``v1=<hex>`` signatures (several while PagerDuty
 rotates the secret); each is an HMAC-SHA256 of the raw body with a signing secret. One match is

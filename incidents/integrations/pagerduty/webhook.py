@@ -1,4 +1,4 @@
-"""``POST /hooks/pagerduty``: PagerDuty's v3 webhooks (docs/pagerduty.md, "From PagerDuty back").
+"""``POST /hooks/pagerduty``: PagerDuty's v3 webhooks (docs/pagerduty.md, "From PagerDuty back to Opsportal").
 
 Verify the signature over the raw body first, then parse, apply and answer 202. PagerDuty waits
 5 seconds for an answer and drops a webhook answered with a 4xx, so every refusal names its
