@@ -13,7 +13,6 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
-from django.core.exceptions import ImproperlyConfigured
 
 # Generic classes (ModelAdmin[Severity], QuerySet[Incident]) subscriptable at run time, for mypy --strict.
 django_stubs_ext.monkeypatch()
@@ -205,7 +204,7 @@ PAGERDUTY_SEVERITY_MAP: dict[str, str] = {
     **env.dict("PAGERDUTY_SEVERITY_MAP", default={}),
 }
 if not set(PAGERDUTY_SEVERITY_MAP.values()) <= {"critical", "error", "warning", "info"}:
-    raise ImproperlyConfigured(
+    raise environ.ImproperlyConfigured(
         f"PAGERDUTY_SEVERITY_MAP maps to {sorted(PAGERDUTY_SEVERITY_MAP.values())}; PagerDuty's severities are "
         "critical, error, warning and info."
     )
