@@ -6,8 +6,12 @@ Its messages are one line each: PagerDuty shows a trigger's text as the alert's 
 
 from __future__ import annotations
 
+from dataclasses import fields
+from typing import Any
+
 from incidents.notifications.channels import MessageChannel
 
+from . import keys
 from .events import ACTIONS
 from .sender import PagerDutySender
 
@@ -21,6 +25,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "resolved": ("", "Resolved by {{ event.actor or event.source }}: {{ event.message }}" + _WHERE),
 }
 
+# Pages show a routing key typed into a route by its first characters only. ``display_target`` is
+# the core's hook for that (newer than this package's first version): passed when the core has it.
+_display: dict[str, Any] = (
+    {"display_target": keys.masked} if "display_target" in {f.name for f in fields(MessageChannel)} else {}
+)
+
 channel = MessageChannel(
     name="pagerduty",
     label="PagerDuty",
@@ -28,4 +38,5 @@ channel = MessageChannel(
     events=frozenset(ACTIONS),
     templates=TEMPLATES,
     order=20,
+    **_display,
 )
