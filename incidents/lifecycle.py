@@ -167,9 +167,10 @@ def incident_open(
 
 
 @transaction.atomic
-def incident_acknowledge(*, incident: Incident | int, actor: Actor, source: str) -> Incident:
+def incident_acknowledge(*, incident: Incident | int, actor: Actor, source: str, note: str = "") -> Incident:
     """Stop the response clock. A second acknowledgement is a conflict, not a no-op, so the
-    person who lost the race is told who won."""
+    person who lost the race is told who won. ``note`` words the timeline entry (a webhook names
+    who acknowledged elsewhere when they are no Opsportal user)."""
     incident = _locked(incident)
     if incident.status == S.ACKNOWLEDGED:
         who = _last_actor_name(incident, EventKind.ACKNOWLEDGED)
@@ -178,11 +179,13 @@ def incident_acknowledge(*, incident: Incident | int, actor: Actor, source: str)
             code="already_acknowledged",
         )
     _check(incident, "acknowledge")
+    _validate_text(description=note)
     now = timezone.now()
     incident.status = S.ACKNOWLEDGED
     incident.acknowledged_at = now
     incident.save(update_fields=["status", "acknowledged_at", "updated_at"])
-    _record(incident, EventKind.ACKNOWLEDGED, actor=actor, source=source, message="Acknowledged.", at=now)
+    _record(incident, EventKind.ACKNOWLEDGED, actor=actor, source=source, message=note or "Acknowledged.",
+            at=now)
     return incident
 
 

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "incidents.notifications",
     "incidents.integrations.alertmanager",
     "incidents.integrations.slack",
+    "incidents.integrations.pagerduty",
+    "incidents.integrations.email",
     "runbooks",
 ]
 
@@ -298,6 +300,55 @@ SLACK_CHANNEL_BURST = env.int("SLACK_CHANNEL_BURST", default=4)
 SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", default="")
 # Where ephemeral replies may be posted (the response_url of a signed request must start with it).
 SLACK_RESPONSE_URL_PREFIX = env.str("SLACK_RESPONSE_URL_PREFIX", default="https://hooks.slack.com/")
+
+# --- PagerDuty (docs/pagerduty.md) -------------------------------------------------------------
+# Events API v2: the routing key of the service's "Events API v2" integration is the default target;
+# PAGERDUTY_ROUTING_KEYS names more ("payments=<key>,checkout=<key>") for routes to refer to by name.
+PAGERDUTY_EVENTS_URL = env.str("PAGERDUTY_EVENTS_URL", default="https://events.pagerduty.com").rstrip("/")
+PAGERDUTY_ROUTING_KEY = env.str("PAGERDUTY_ROUTING_KEY", default="")
+PAGERDUTY_ROUTING_KEYS: dict[str, str] = env.dict("PAGERDUTY_ROUTING_KEYS", default={})
+# A PEM file of the CA that signed the Events API endpoint's certificate (a private proxy or relay).
+PAGERDUTY_CA_BUNDLE = env.str("PAGERDUTY_CA_BUNDLE", default="")
+PAGERDUTY_TIMEOUT_SECONDS = env.float("PAGERDUTY_TIMEOUT_SECONDS", default=10.0)
+# Our severity name -> PagerDuty's (critical, error, warning, info).
+PAGERDUTY_SEVERITY_MAP: dict[str, str] = {
+    "P1": "critical", "P2": "error", "P3": "warning", "P4": "info",
+    **env.dict("PAGERDUTY_SEVERITY_MAP", default={}),
+}
+if not set(PAGERDUTY_SEVERITY_MAP.values()) <= {"critical", "error", "warning", "info"}:
+    raise environ.ImproperlyConfigured(
+        f"PAGERDUTY_SEVERITY_MAP maps to {sorted(PAGERDUTY_SEVERITY_MAP.values())}; PagerDuty's severities are "
+        "critical, error, warning and info."
+    )
+# The signing secret of the v3 webhook subscription; without it /hooks/pagerduty refuses everything.
+PAGERDUTY_WEBHOOK_SECRET = env.str("PAGERDUTY_WEBHOOK_SECRET", default="")
+# Webhook event ids are remembered this long, so a redelivered webhook changes nothing twice.
+PAGERDUTY_WEBHOOK_RETENTION = timedelta(days=env.float("PAGERDUTY_WEBHOOK_RETENTION_DAYS", default=7))
+CELERY_BEAT_SCHEDULE["pagerduty-prune-webhook-events"] = {
+    "task": "incidents.integrations.pagerduty.tasks.pagerduty_prune_webhook_events",
+    "schedule": timedelta(hours=1),
+    "options": {"expires": 3600},
+}
+
+# --- Email (docs/email.md) ---------------------------------------------------------------------
+# EMAIL_URL (smtp+tls://user:password@host:587) sets the backend, host, port, user, password and TLS at
+# once; otherwise the discrete variables do. The console backend (the default) prints each email.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# A worker waiting on a dead mail server gives up after this and the outbox retries later.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Opsportal <opsportal@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Who gets incident email when no route for channel "email" matches: comma-separated addresses.
+NOTIFY_EMAIL_TO = env.str("NOTIFY_EMAIL_TO", default="")
 
 # Heartbeats are written by the worker and the scheduler and read by the web process. Short socket
 # timeouts: a hung Redis makes /health answer "unhealthy" quickly instead of hanging.

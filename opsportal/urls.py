@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("hooks/", include("incidents.integrations.alertmanager.webhook_urls")),
     path("hooks/slack/", include("incidents.integrations.slack.urls")),
+    path("hooks/", include("incidents.integrations.pagerduty.urls")),
     path("health", health.health, name="health"),
     path("metrics", health.metrics_view, name="metrics"),
 ]

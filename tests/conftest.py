@@ -10,6 +10,9 @@ from django.conf import settings
 from incidents.models import Severity
 from tests.contracts.slack import slack_server  # noqa: F401 - the Slack contract server fixture, for every test
 
+# Contract servers of the outside systems, as fixtures (one module each, so they merge apart).
+pytest_plugins = ["tests.contracts.pagerduty_fixtures"]
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 # Parallel test workers share one Redis: each gets its own cache keys and Celery queue.

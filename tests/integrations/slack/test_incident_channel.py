@@ -33,7 +33,7 @@ def test_a_p1_gets_its_own_channel_with_a_topic_and_the_default_channel_too(
     assert SlackInvite.objects.get().invited_at is not None
     assert len(slack_server.roots(channel["id"])) == 1
     assert len(slack_server.roots(DEFAULT_CHANNEL_ID)) == 1
-    targets = set(Conversation.objects.filter(incident=incident).values_list("target", flat=True))
+    targets = set(Conversation.objects.filter(incident=incident, channel="slack").values_list("target", flat=True))
     assert targets == {DEFAULT_CHANNEL_ID, f"incident-channel:{name}"}
 
     lifecycle.incident_acknowledge(incident=incident, actor=responder, source=Source.WEB)

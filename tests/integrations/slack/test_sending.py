@@ -119,7 +119,7 @@ def test_429_is_retried_after_retry_after(p3: Severity, slack_server: SlackContr
     slack_server.fail_next(status=429, retry_after=30, method="chat.postMessage")
 
     assert flush_all() == 0
-    delivery = Delivery.objects.get()
+    delivery = Delivery.objects.get(channel="slack")
     assert delivery.status == "failed" and "429" in delivery.last_error
     assert delivery.next_attempt_at >= timezone.now() + timedelta(seconds=29)
     assert slack_server.roots(C) == []
@@ -134,7 +134,7 @@ def test_channel_not_found_is_dead_at_once(p3: Severity, slack_server: SlackCont
     settings.SLACK_DEFAULT_CHANNEL = "C0GONE"
     lifecycle.incident_open(title="Checkout down", severity=p3, source=Source.WEB)
     flush_all()
-    delivery = Delivery.objects.get()
+    delivery = Delivery.objects.get(channel="slack")
     assert delivery.status == "dead" and delivery.attempts == 1
     assert "channel_not_found" in delivery.last_error
 
@@ -170,7 +170,7 @@ def test_a_full_channel_waits_for_its_rate_limit(
     flush_all()
 
     assert len(slack_server.roots(C)) == 1 and not [e for e in slack_server.state.refused if e[1] == "ratelimited"]
-    waiting = Conversation.objects.get(incident=second)
-    assert Delivery.objects.get(incident=second).status == "pending"
+    waiting = Conversation.objects.get(incident=second, channel="slack")
+    assert Delivery.objects.get(incident=second, channel="slack").status == "pending"
     assert waiting.next_send_at is not None and waiting.next_send_at > timezone.now()
-    assert Delivery.objects.get(incident=first).status == "sent"
+    assert Delivery.objects.get(incident=first, channel="slack").status == "sent"
