@@ -10,6 +10,7 @@ from django.utils.crypto import get_random_string
 from rest_framework.test import APIClient
 
 from incidents.models import Incident
+from tests.conftest import PASSWORD
 
 URL = "/api/v1/incidents/"
 BODY = {"title": "Payments down", "severity": "P1"}
@@ -79,7 +80,7 @@ def test_it_refuses_the_token_of_a_deactivated_user(responder, db) -> None:
 
 def test_it_accepts_the_browser_session(responder, p1) -> None:
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="responder", password="correct-horse-9")
+    assert client.login(username="responder", password=PASSWORD)
 
     assert client.get(URL).status_code == 200
     assert client.get("/api/v1/severities/").status_code == 200
@@ -87,7 +88,7 @@ def test_it_accepts_the_browser_session(responder, p1) -> None:
 
 def test_it_refuses_a_session_write_without_a_csrf_token(responder, p1) -> None:
     client = APIClient(enforce_csrf_checks=True)
-    client.login(username="responder", password="correct-horse-9")
+    client.login(username="responder", password=PASSWORD)
 
     response = client.post(URL, BODY, format="json")
 
@@ -98,7 +99,7 @@ def test_it_refuses_a_session_write_without_a_csrf_token(responder, p1) -> None:
 
 def test_it_accepts_a_session_write_with_the_csrf_token(responder, p1) -> None:
     client = APIClient(enforce_csrf_checks=True)
-    client.login(username="responder", password="correct-horse-9")
+    client.login(username="responder", password=PASSWORD)
     secret = get_random_string(32)
     client.cookies["csrftoken"] = secret
 

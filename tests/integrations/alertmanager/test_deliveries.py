@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_it_deletes_deliveries_older_than_the_retention(hook: Hook) -> None:
     for _ in range(3):
         hook.post(payload([alert("web-1")]))
-    old = WebhookDelivery.objects.order_by("pk").first()
+    old = WebhookDelivery.objects.order_by("pk")[0]
     WebhookDelivery.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=8))
 
     assert alertmanager_prune_deliveries() == 1
