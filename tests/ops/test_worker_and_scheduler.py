@@ -41,7 +41,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
-        "SLA_TICK_SECONDS": "1",
+        "SLA_TICK_SECONDS": "0.5",
         "OPSPORTAL_DATA_DIR": str(tmp_path),
         "LOG_FORMAT": "text",
     }
