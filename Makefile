@@ -34,14 +34,26 @@ run: install
 	rm -rf "$(OPSPORTAL_DATA_DIR)/prometheus" && mkdir -p "$(OPSPORTAL_DATA_DIR)/prometheus"
 	PATH="$(CURDIR)/$(BIN):$$PATH" PROMETHEUS_MULTIPROC_DIR="$(OPSPORTAL_DATA_DIR)/prometheus" bin/serve all
 
+# Lint, import contracts and types first (seconds), then the suite in parallel; the last line says
+# how it went and how long it took.
 test: install-test
-	$(BIN)/ruff check .
-	rm -rf "$(TEST_DATA_DIR)" && mkdir -p "$(TEST_DATA_DIR)"
-	OPSPORTAL_DATA_DIR="$(TEST_DATA_DIR)" $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	@start=$$(date +%s.%N); \
+	rm -rf "$(TEST_DATA_DIR)" && mkdir -p "$(TEST_DATA_DIR)"; \
+	$(BIN)/ruff check . && $(BIN)/lint-imports && $(BIN)/mypy || exit $$?; \
+	checked=$$(date +%s.%N); \
+	OPSPORTAL_DATA_DIR="$(TEST_DATA_DIR)" $(BIN)/pytest -n $(PYTEST_WORKERS) $$([ -t 1 ] && echo --color=yes) \
+		$(PYTEST_ARGS) | tee "$(TEST_DATA_DIR)/pytest.log"; \
+	status=$${PIPESTATUS[0]}; \
+	counts=$$(tail -n 1 "$(TEST_DATA_DIR)/pytest.log" 2>/dev/null \
+		| sed -E 's/\x1b\[[0-9;]*m//g; s/^=+ //; s/ in [0-9.]+s.*//'); \
+	now=$$(date +%s.%N); \
+	echo "suite: $${counts:-no tests run}; checks $$(awk "BEGIN {printf \"%.1f\", $$checked - $$start}") s," \
+		"tests $$(awk "BEGIN {printf \"%.1f\", $$now - $$checked}") s, make test $$(awk "BEGIN {printf \"%.1f\", $$now - $$start}") s"; \
+	exit $$status
 
 bench: install-test
-	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python bench/alertmanager_ingest.py
-	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python bench/page_load.py
+	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python -m bench.alertmanager_ingest
+	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python -m bench.page_load
 
 clean:
 	rm -rf $(VENV) data staticfiles

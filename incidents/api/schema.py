@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from .serializers import ErrorSerializer
 
 
-class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # drf-spectacular's metaclass is untyped
     """Shows the docs' "Authorize" button as an HTTP bearer token, with how to get one."""
 
     target_class = "incidents.api.auth.BearerTokenAuthentication"

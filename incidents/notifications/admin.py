@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from incidents.registry import registry
 from opsportal.lib.exceptions import ApplicationError
+from opsportal.lib.views import apply_error
 
 from . import message_templates, outbox, routing
 from .models import Conversation, Delivery, MessageTemplate, Route
@@ -69,8 +70,7 @@ class MessageTemplateForm(forms.ModelForm[MessageTemplate]):
                 message_templates.template_entry(channel=data["channel"], event=data["event"])
                 template_check(data.get("subject", ""), data["body"], kind=data["event"])
             except ApplicationError as exc:
-                field = exc.extra.get("field")
-                self.add_error(field if field in self.fields else None, exc.message)
+                apply_error(self, exc)
         return data
 
 

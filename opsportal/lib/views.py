@@ -32,7 +32,7 @@ def staff_required(message: str) -> Callable[[View], View]:
     return decorate
 
 
-def apply_error(form: forms.Form, exc: ApplicationError) -> None:
+def apply_error(form: forms.BaseForm, exc: ApplicationError) -> None:
     """Put a service's error on the field it names, else on the form as a whole."""
     field = exc.extra.get("field")
     form.add_error(field if field in form.fields else None, exc.message)

@@ -20,7 +20,7 @@ pytestmark = [
 ]
 
 
-def test_it_pages_and_searches_the_alerts_without_reloading(signed_in_page, live_server, p1):  # type: ignore[no-untyped-def]
+def test_it_pages_and_searches_the_alerts_without_reloading(signed_in_page, live_server, p1):
     integration, _ = integration_create(name="prod-am")
     incident = incident_open(title="Nodes down", severity=p1, source=Source.ALERTMANAGER)
     base = timezone.now() - timedelta(days=1)

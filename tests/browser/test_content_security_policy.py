@@ -3,14 +3,15 @@ violation on the incident pages, the integration pages, the API docs (Swagger UI
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from incidents import lifecycle
 from incidents.integrations.alertmanager.tokens import integration_create
 from incidents.models import Source
-
-from .conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("severities")]
 
@@ -21,16 +22,17 @@ document.addEventListener('securitypolicyviolation', e => window.__cspViolations
 """
 
 
-def test_no_page_breaks_the_content_security_policy(browser, live_server, p1, responder) -> None:  # type: ignore[no-untyped-def]
+def test_no_page_breaks_the_content_security_policy(browser, live_server, p1, responder, login) -> None:
     get_user_model().objects.filter(pk=responder.pk).update(is_staff=True, is_superuser=True)
     incident = lifecycle.incident_open(title="Disk full on db-1", severity=p1, source=Source.WEB)
     integration, _ = integration_create(name="prod-am")
     context = browser.new_context()
+    session = login(responder).cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
     context.add_init_script(VIOLATION_LISTENER)
     page = context.new_page()
     console = []
     page.on("console", lambda msg: console.append(msg.text) if "Content Security Policy" in msg.text else None)
-    login(page, live_server.url)
     pages = ["/", f"/incidents/{incident.pk}/", "/incidents/new", "/integrations/",
              f"/integrations/alertmanager/{integration.pk}/", "/integrations/maintenance/", "/api/v1/docs/", "/admin/", "/admin/incidents/incident/"]
 
@@ -45,7 +47,11 @@ def test_no_page_breaks_the_content_security_policy(browser, live_server, p1, re
     # The rotate button still asks first (the question moved from an inline onsubmit to data-confirm).
     page.goto(live_server.url + f"/integrations/alertmanager/{integration.pk}/")
     questions: list[str] = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    def answer(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", answer)
     page.click("text=Rotate token")
     page.wait_for_load_state("networkidle")
     integration.refresh_from_db()

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from incidents import lifecycle
 from incidents.models import Incident, Service, Source
 
-from .conftest import login
+from .conftest import NewPage
 
 pytestmark = [
     pytest.mark.browser,
@@ -90,24 +90,23 @@ def test_it_filters_the_list_in_place(signed_in_page, live_server, p1, p3, respo
     assert page.evaluate("window.stillTheSamePage") is True
 
 
-def test_it_fits_a_phone_screen_without_sideways_scrolling(browser, live_server, p1, p3, responder):
+def test_it_fits_a_phone_screen_without_sideways_scrolling(new_page: NewPage, live_server, p1, p3, responder):
     service = Service.objects.create(name="payments-gateway-eu-west-1-primary", owner_team="payments")
-    for n, severity in enumerate((p1, p3, p1)):
+    incidents = [
         lifecycle.incident_open(
             title="Checkout API returns 502 for EU users after deploy 2026.11.23-3 " * 2,
             severity=severity, service=service, source=Source.WEB, actor=responder,
             labels={"alertname": "HighErrorRate", "instance": "checkout-api-7f9c8b6d4-x2x9z:9090"},
             opened_at=timezone.now() - timedelta(hours=n * 5),
         )
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
-    page = context.new_page()
-    login(page, live_server.url)
+        for n, severity in enumerate((p1, p3, p1))
+    ]
+    page = new_page(responder, viewport={"width": 375, "height": 740}, is_mobile=True)
 
-    for path in ("/", f"/incidents/{Incident.objects.first().pk}/", "/incidents/new"):
+    for path in ("/", f"/incidents/{incidents[0].pk}/", "/incidents/new"):
         page.goto(f"{live_server.url}{path}")
         width, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width <= viewport, f"{path} is {width}px wide on a {viewport}px screen"
-    context.close()
 
 
 def test_it_goes_to_the_login_page_when_the_session_ended(signed_in_page, live_server):

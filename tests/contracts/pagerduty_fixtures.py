@@ -14,7 +14,7 @@ ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF"
 
 
 @pytest.fixture
-def pagerduty_server(tmp_path: Path, settings) -> Iterator[PagerDutyContract]:  # type: ignore[no-untyped-def]
+def pagerduty_server(tmp_path: Path, settings) -> Iterator[PagerDutyContract]:
     server = PagerDutyContract(tmp_path)
     settings.PAGERDUTY_EVENTS_URL = server.url
     settings.PAGERDUTY_CA_BUNDLE = str(server.ca_file)

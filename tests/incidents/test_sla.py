@@ -14,13 +14,13 @@ from incidents.models import EventKind, Source
 from incidents.sla import sla_record_breaches
 
 
-def _open(severity, minutes_ago: float):  # type: ignore[no-untyped-def]
+def _open(severity, minutes_ago: float):
     return lifecycle.incident_open(title="API down", severity=severity, source=Source.WEB,
                                    opened_at=timezone.now() - timedelta(minutes=minutes_ago))
 
 
 @pytest.mark.django_db
-def test_it_records_a_missed_acknowledgement_once(p1):  # type: ignore[no-untyped-def]
+def test_it_records_a_missed_acknowledgement_once(p1):
     late = _open(p1, minutes_ago=20)
     on_time = _open(p1, minutes_ago=5)
     assert sla_record_breaches() == [(late.pk, "response")]
@@ -35,14 +35,14 @@ def test_it_records_a_missed_acknowledgement_once(p1):  # type: ignore[no-untype
 
 
 @pytest.mark.django_db
-def test_it_does_not_count_an_acknowledged_incident_as_a_response_breach(p1, responder):  # type: ignore[no-untyped-def]
+def test_it_does_not_count_an_acknowledged_incident_as_a_response_breach(p1, responder):
     incident = _open(p1, minutes_ago=20)
     lifecycle.incident_acknowledge(incident=incident, actor=responder, source=Source.WEB)
     assert sla_record_breaches() == []
 
 
 @pytest.mark.django_db
-def test_it_records_the_resolution_breach_of_an_unresolved_incident(p1, responder):  # type: ignore[no-untyped-def]
+def test_it_records_the_resolution_breach_of_an_unresolved_incident(p1, responder):
     incident = _open(p1, minutes_ago=90)
     lifecycle.incident_acknowledge(incident=incident, actor=responder, source=Source.WEB)
     lifecycle.incident_mitigate(incident=incident, actor=responder, source=Source.WEB)
@@ -50,14 +50,14 @@ def test_it_records_the_resolution_breach_of_an_unresolved_incident(p1, responde
 
 
 @pytest.mark.django_db
-def test_it_ignores_resolved_incidents(p1, responder):  # type: ignore[no-untyped-def]
+def test_it_ignores_resolved_incidents(p1, responder):
     incident = _open(p1, minutes_ago=90)
     lifecycle.incident_resolve(incident=incident, actor=responder, source=Source.WEB)
     assert sla_record_breaches() == []
 
 
 @pytest.mark.django_db
-def test_it_breaches_after_a_severity_raise_moves_the_deadline_into_the_past(p1, p3, responder):  # type: ignore[no-untyped-def]
+def test_it_breaches_after_a_severity_raise_moves_the_deadline_into_the_past(p1, p3, responder):
     incident = _open(p3, minutes_ago=30)  # P3: 4 h to acknowledge
     assert sla_record_breaches() == []
     lifecycle.incident_change_severity(incident=incident, severity=p1, actor=responder, source=Source.WEB)
@@ -66,7 +66,7 @@ def test_it_breaches_after_a_severity_raise_moves_the_deadline_into_the_past(p1,
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_it_never_records_a_breach_twice_under_concurrent_ticks(p1):  # type: ignore[no-untyped-def]
+def test_it_never_records_a_breach_twice_under_concurrent_ticks(p1):
     incidents = [_open(p1, minutes_ago=120) for _ in range(30)]  # each due for response and resolution
     barrier = threading.Barrier(4)
     results: list[list[tuple[int, str]]] = []

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_writes_a_delivery_with_the_change_and_sends_it_after_commit(
-    p1: Severity, recorder: RecordingSender, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+    p1: Severity, recorder: RecordingSender, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks() as callbacks:
         incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
@@ -66,6 +66,7 @@ def test_it_retries_with_backoff_keeping_order_and_honours_retry_after(
     assert outbox.conversation_flush(conversation) == 0
     failed = Delivery.objects.get()
     assert failed.status == "failed" and failed.attempts == 1 and "429" in failed.last_error
+    assert failed.next_attempt_at is not None
     assert failed.next_attempt_at >= timezone.now() + timedelta(seconds=29)
     lifecycle.incident_add_note(incident=incident, text="later", actor=None, source=Source.WEB)
     assert outbox.conversation_flush(conversation) == 0, "nothing newer goes out before the retry"
@@ -76,7 +77,7 @@ def test_it_retries_with_backoff_keeping_order_and_honours_retry_after(
 
 
 def test_it_gives_up_at_once_on_a_permanent_error_and_after_the_last_attempt(
-    p1: Severity, recorder: RecordingSender, settings  # type: ignore[no-untyped-def]
+    p1: Severity, recorder: RecordingSender, settings
 ) -> None:
     settings.NOTIFY_MAX_ATTEMPTS = 2
     lifecycle.incident_open(title="A", severity=p1, source=Source.WEB)

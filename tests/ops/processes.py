@@ -28,6 +28,11 @@ def child_env(data_dir: Path, **extra: str) -> dict[str, str]:
         "OPSPORTAL_DATA_DIR": str(data_dir),
         "STATIC_ROOT": str(data_dir / "static"),
         "LOG_FORMAT": "text",
+        # The app's own settings: the test settings module (inherited from pytest) would give the
+        # child a queue and cache of its own and, embedded, a Redis of its own.
+        "DJANGO_SETTINGS_MODULE": "opsportal.settings",
+        # ...but this test process's queue, so tasks it sends reach the child worker.
+        "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         **extra,
     })
     return env

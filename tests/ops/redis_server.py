@@ -90,15 +90,11 @@ class RedisServer:
                 self.proc.wait()
 
 
-def start_embedded_for_tests(settings: Any) -> RedisServer:
+def start_embedded_for_tests() -> RedisServer:
     """The embedded default has no server until `make run` starts one: give this test process its own
-    (a short socket path: pytest's temporary folders can be too long for a unix socket), and point the
-    cache and the broker at it."""
+    on a unix socket (a short path: pytest's temporary folders can be too long for a socket)."""
     folder = Path(tempfile.mkdtemp(prefix="opsredis-"))
     server = RedisServer(folder, unix_socket=folder / "redis.sock").start()
     atexit.register(shutil.rmtree, folder, True)
     atexit.register(server.stop)
-    settings.CACHES["default"]["LOCATION"] = server.url
-    settings.CACHE_REDIS_URL = server.url
-    settings.CELERY_BROKER_URL = f"redis+socket://{server.unix_socket}"
     return server

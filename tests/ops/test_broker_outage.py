@@ -71,7 +71,7 @@ def _succeeded(data_dir: Path, task_id: str) -> bool:
     return bool(re.search(rf"Task opsportal\.ping\[{task_id}\] succeeded", (data_dir / "worker.log").read_text()))
 
 
-def test_breaches_are_recorded_on_time_and_the_worker_recovers_when_redis_is_down(  # type: ignore[no-untyped-def]
+def test_breaches_are_recorded_on_time_and_the_worker_recovers_when_redis_is_down(
         data_dir, redis_server, severities):
     fast = Severity.objects.create(name="T1", label="Test", rank=90, response_target=timedelta(seconds=6),
                                    resolution_target=timedelta(hours=1))
@@ -111,7 +111,7 @@ def test_breaches_are_recorded_on_time_and_the_worker_recovers_when_redis_is_dow
         stop(worker, scheduler)
 
 
-def test_a_worker_stopped_while_redis_hangs_exits(data_dir, redis_server):  # type: ignore[no-untyped-def]
+def test_a_worker_stopped_while_redis_hangs_exits(data_dir, redis_server):
     env = _env(data_dir, redis_server)
     worker = serve("worker", data_dir, env)
     assert redis_server.proc is not None

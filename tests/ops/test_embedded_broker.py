@@ -44,7 +44,7 @@ def _produce(broker_url: str, ids: list[str], errors: list[BaseException]) -> No
         errors.append(exc)
 
 
-def test_it_runs_every_task_from_concurrent_producers_on_the_embedded_redis(data_dir):  # type: ignore[no-untyped-def]
+def test_it_runs_every_task_from_concurrent_producers_on_the_embedded_redis(data_dir):
     redis_server_binary()  # skips outside CI when there is no redis-server at all
     env = child_env(data_dir, WORKER_CONCURRENCY="2")
     redis, worker = serve("redis", data_dir, env), serve("worker", data_dir, env)

@@ -13,11 +13,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _no_heartbeats():  # type: ignore[no-untyped-def]
+def _no_heartbeats() -> None:
     cache.delete_many([heartbeat.PREFIX + "worker", heartbeat.PREFIX + "scheduler"])
 
 
-def test_it_is_healthy_when_every_part_answers(client):  # type: ignore[no-untyped-def]
+def test_it_is_healthy_when_every_part_answers(client):
     heartbeat.beat("worker")
     heartbeat.beat("scheduler")
     response = client.get("/health")
@@ -28,7 +28,7 @@ def test_it_is_healthy_when_every_part_answers(client):  # type: ignore[no-untyp
     assert all(check["status"] == "healthy" for check in body["checks"].values())
 
 
-def test_it_is_degraded_without_a_worker_heartbeat(client):  # type: ignore[no-untyped-def]
+def test_it_is_degraded_without_a_worker_heartbeat(client):
     heartbeat.beat("scheduler")
     response = client.get("/health")
     assert response.status_code == 503
@@ -36,7 +36,7 @@ def test_it_is_degraded_without_a_worker_heartbeat(client):  # type: ignore[no-u
     assert response.json()["checks"]["worker"] == {"status": "unhealthy", "error": "no worker heartbeat seen yet"}
 
 
-def test_it_reports_a_stale_scheduler(client, settings):  # type: ignore[no-untyped-def]
+def test_it_reports_a_stale_scheduler(client, settings):
     heartbeat.beat("worker")
     cache.set(heartbeat.PREFIX + "scheduler", 0.0)  # last tick in 1970
     settings.HEARTBEAT_STALE_SECONDS = 60
@@ -46,7 +46,7 @@ def test_it_reports_a_stale_scheduler(client, settings):  # type: ignore[no-unty
     assert body["checks"]["scheduler"]["last_seen_seconds_ago"] > 60
 
 
-def test_it_is_unhealthy_when_the_broker_is_unreachable(client, monkeypatch):  # type: ignore[no-untyped-def]
+def test_it_is_unhealthy_when_the_broker_is_unreachable(client, monkeypatch):
     from opsportal.celery import app
 
     heartbeat.beat("worker")
@@ -59,7 +59,7 @@ def test_it_is_unhealthy_when_the_broker_is_unreachable(client, monkeypatch):  #
     assert body["checks"]["broker"]["status"] == "unhealthy" and body["checks"]["broker"]["error"]
 
 
-def test_the_container_check_fails_for_a_missing_worker(capsys):  # type: ignore[no-untyped-def]
+def test_the_container_check_fails_for_a_missing_worker(capsys):
     call_command("check_health", "--live")
     with pytest.raises(CommandError, match="unhealthy: worker"):
         call_command("check_health", "worker")

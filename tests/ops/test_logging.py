@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import logging.config
+from typing import Any, cast
 
 import pytest
 from django.conf import settings
@@ -13,14 +14,13 @@ from django.conf import settings
 pytestmark = pytest.mark.django_db
 
 
-def test_it_logs_json_lines_with_the_request_id(client, responder):  # type: ignore[no-untyped-def]
+def test_it_logs_json_lines_with_the_request_id(responder_client):
     stream = io.StringIO()
-    config = {**settings.LOGGING, "handlers": {"console": {**settings.LOGGING["handlers"]["console"],
-                                                           "formatter": "json", "stream": stream}}}
+    handlers = cast(dict[str, dict[str, Any]], settings.LOGGING["handlers"])
+    config = {**settings.LOGGING, "handlers": {"console": {**handlers["console"], "formatter": "json", "stream": stream}}}
     logging.config.dictConfig(config)
     try:
-        client.force_login(responder)
-        response = client.get("/no-such-page")  # Django logs every 404 on django.request
+        response = responder_client.get("/no-such-page")  # Django logs every 404 on django.request
     finally:
         logging.config.dictConfig(settings.LOGGING)
     assert response.status_code == 404
@@ -32,6 +32,6 @@ def test_it_logs_json_lines_with_the_request_id(client, responder):  # type: ign
     assert not_found[0]["level"] == "WARNING" and "Not Found" in not_found[0]["message"]
 
 
-def test_it_keeps_a_request_id_sent_by_a_proxy(client):  # type: ignore[no-untyped-def]
+def test_it_keeps_a_request_id_sent_by_a_proxy(client):
     response = client.get("/health", headers={"X-Request-ID": "abc123"})
     assert response["X-Request-ID"] == "abc123"

@@ -15,7 +15,7 @@ from incidents.sla import sla_record_breaches
 pytestmark = pytest.mark.django_db
 
 
-def _samples(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:  # type: ignore[no-untyped-def]
+def _samples(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
@@ -26,11 +26,11 @@ def _samples(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:  #
     }
 
 
-def _get(samples, name, **labels) -> float:  # type: ignore[no-untyped-def]
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+def _get(samples, name, **labels) -> float:
+    return float(samples.get((name, tuple(sorted(labels.items()))), 0.0))
 
 
-def test_it_counts_open_incidents_by_severity(client, p1, p3, responder):  # type: ignore[no-untyped-def]
+def test_it_counts_open_incidents_by_severity(client, p1, p3, responder):
     lifecycle.incident_open(title="a", severity=p1, source=Source.WEB)
     lifecycle.incident_open(title="b", severity=p1, source=Source.WEB)
     acked = lifecycle.incident_open(title="c", severity=p3, source=Source.WEB)
@@ -41,7 +41,7 @@ def test_it_counts_open_incidents_by_severity(client, p1, p3, responder):  # typ
     assert _get(samples, "opsportal_incidents_open", severity="P2", status="triggered") == 0
 
 
-def test_it_counts_committed_transitions_and_breaches(client, p1, responder, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_it_counts_committed_transitions_and_breaches(client, p1, responder, django_capture_on_commit_callbacks):
     before = _samples(client)
     with django_capture_on_commit_callbacks(execute=True):
         incident = lifecycle.incident_open(title="a", severity=p1, source=Source.API,
@@ -56,7 +56,7 @@ def test_it_counts_committed_transitions_and_breaches(client, p1, responder, dja
     assert _get(after, breaches, severity="P1", kind="response") == _get(before, breaches, severity="P1", kind="response")
 
 
-def test_it_counts_http_requests_by_route(client):  # type: ignore[no-untyped-def]
+def test_it_counts_http_requests_by_route(client):
     client.get("/health")
     samples = _samples(client)
     assert any(name == "opsportal_http_requests_total" and dict(labels).get("route") == "health"

@@ -23,7 +23,7 @@ ROOT = Path(settings.BASE_DIR)
 
 
 @pytest.mark.django_db
-def test_a_request_whose_statement_is_cancelled_answers_503(client: Client, responder, p1) -> None:  # type: ignore[no-untyped-def]
+def test_a_request_whose_statement_is_cancelled_answers_503(client: Client, responder, p1) -> None:
     integration, _ = integration_create(name="prod-am")
     incident = incident_open(title="Nodes down", severity=p1, source=Source.ALERTMANAGER)
     now = timezone.now() - timedelta(hours=1)

@@ -86,7 +86,7 @@ class WebhookSender(threading.Thread):
                 self.stopping.wait(0.1)
 
 
-def test_it_restarts_a_killed_worker_while_webhooks_keep_being_answered(data_dir):  # type: ignore[no-untyped-def]
+def test_it_restarts_a_killed_worker_while_webhooks_keep_being_answered(data_dir):
     redis_server_binary()  # skips outside CI when there is no redis-server at all
     port = free_port()
     base = f"http://127.0.0.1:{port}"

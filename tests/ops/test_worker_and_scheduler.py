@@ -11,33 +11,37 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.models import EventKind, Incident, Severity, Source
 from opsportal.lib import heartbeat
-from tests.conftest import TEST_RUN_ID
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 CELERY = str(Path(sys.executable).with_name("celery"))
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
+    """The app's own settings, pointed at this test's database, and at the cache keys and queue of
+    this xdist worker (tests/settings.py)."""
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     return {
         **os.environ,
+        "DJANGO_SETTINGS_MODULE": "opsportal.settings",
         "DATABASE_URL": url,
         "REDIS_URL": settings.REDIS_URL,
-        "CELERY_QUEUE": TEST_RUN_ID,
-        "CACHE_KEY_PREFIX": TEST_RUN_ID,
-        "SLA_TICK_SECONDS": "1",
+        "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        "SLA_TICK_SECONDS": "0.5",
         "OPSPORTAL_DATA_DIR": str(tmp_path),
         "LOG_FORMAT": "text",
     }
@@ -65,7 +69,7 @@ def _stop(*procs: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def _wait_for(predicate, what: str, tmp_path: Path, timeout: float = 45) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(predicate: Callable[[], bool], what: str, tmp_path: Path, timeout: float = 45) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -75,11 +79,23 @@ def _wait_for(predicate, what: str, tmp_path: Path, timeout: float = 45) -> None
     pytest.fail(f"timed out waiting for {what}\n{logs}")
 
 
+def _wait_for_ticks(count: int, tmp_path: Path) -> None:
+    """Wait until the worker has started ``count`` more SLA ticks; each one beats first, and the
+    solo pool runs one at a time, so all but the last have finished."""
+    for n in range(count):
+        last = cache.get(heartbeat.PREFIX + "worker")
+
+        def ticked(last: object = last) -> bool:
+            return bool(cache.get(heartbeat.PREFIX + "worker") != last)
+
+        _wait_for(ticked, f"SLA tick {n + 1}", tmp_path)
+
+
 def _breaches(incident: Incident) -> int:
     return incident.events.filter(kind=EventKind.SLA_BREACHED).count()
 
 
-def test_it_records_breaches_with_a_real_worker_and_scheduler_and_survives_their_restart(tmp_path, severities):  # type: ignore[no-untyped-def]
+def test_it_records_breaches_with_a_real_worker_and_scheduler_and_survives_their_restart(tmp_path, severities):
     fast = Severity.objects.create(name="T1", label="Test", rank=90, response_target=timedelta(seconds=2),
                                    resolution_target=timedelta(hours=1))
     due_soon = lifecycle.incident_open(title="Queue stuck", severity=fast, source=Source.WEB)
@@ -101,7 +117,7 @@ def test_it_records_breaches_with_a_real_worker_and_scheduler_and_survives_their
     worker, beat = _start("worker", tmp_path), _start("beat", tmp_path)
     try:
         _wait_for(lambda: _breaches(while_down) == 1, "the breach that fell due while down", tmp_path)
-        time.sleep(3)  # several more ticks run: nothing may be recorded twice
+        _wait_for_ticks(3, tmp_path)  # several more ticks run: nothing may be recorded twice
     finally:
         _stop(worker, beat)
     assert _breaches(due_soon) == 1 and _breaches(while_down) == 1

@@ -47,34 +47,34 @@ def settings_in(tmp_path: Path, **env: str) -> dict[str, object]:
         ({"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "*"}, "opsportal.E002", "ALLOWED_HOSTS=* accepts any Host header"),
     ],
 )
-def test_it_refuses_example_values_in_production_mode(tmp_path, env, code, says) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_example_values_in_production_mode(tmp_path, env, code, says) -> None:
     result = manage(tmp_path, "check", "--deploy", "--fail-level", "ERROR", DEBUG="0", **env)
 
     assert result.returncode != 0
     assert code in result.stderr and says in result.stderr
 
 
-def test_a_developer_with_debug_on_may_use_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_developer_with_debug_on_may_use_them(tmp_path) -> None:
     result = manage(tmp_path, "check", DEBUG="1", SECRET_KEY="change-me-in-production", ALLOWED_HOSTS="*")
 
     assert result.returncode == 0, result.stderr
 
 
-def test_a_production_like_setup_passes_check_deploy_without_a_warning(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_production_like_setup_passes_check_deploy_without_a_warning(tmp_path) -> None:
     result = manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", DEBUG="0", **PRODUCTION)
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
 
-def test_https_turns_on_secure_cookies_redirects_and_hsts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_https_turns_on_secure_cookies_redirects_and_hsts(tmp_path) -> None:
     assert settings_in(tmp_path, DEBUG="0", **PRODUCTION) == {
         "SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True, "SECURE_SSL_REDIRECT": True,
         "SECURE_HSTS_SECONDS": 31536000, "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
     }
 
 
-def test_plain_http_local_use_keeps_them_off(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_plain_http_local_use_keeps_them_off(tmp_path) -> None:
     """`make run` sets no PUBLIC_URL: it serves http://127.0.0.1, where Secure cookies would never
     come back and a redirect to https would lead nowhere."""
     assert settings_in(tmp_path) == {
@@ -83,7 +83,7 @@ def test_plain_http_local_use_keeps_them_off(tmp_path) -> None:  # type: ignore[
     }
 
 
-def test_https_without_the_proxy_header_warns_of_a_redirect_loop(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_https_without_the_proxy_header_warns_of_a_redirect_loop(tmp_path) -> None:
     env = {**PRODUCTION}
     del env["SECURE_PROXY_SSL_HEADER"]
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from opsportal.lib.exceptions import ApplicationError
+from opsportal.lib.views import apply_error
 
 from .integration_settings import EDITABLE, integration_set_enabled, integration_update
 from .maintenance import (
@@ -43,8 +44,7 @@ class IntegrationForm(forms.ModelForm[Integration]):
         try:
             integration_settings_validate(self.instance)
         except ApplicationError as exc:
-            field = exc.extra.get("field")
-            self.add_error(field if field in self.fields else None, exc.message)
+            apply_error(self, exc)
 
 
 @admin.register(Integration)
@@ -156,8 +156,7 @@ class MaintenanceWindowForm(forms.ModelForm[MaintenanceWindow]):
                     matchers=data["matchers"], integration=data.get("integration"), comment=data.get("comment", ""),
                 )
             except ApplicationError as exc:
-                field = exc.extra.get("field")
-                self.add_error(field if field in self.fields else None, exc.message)
+                apply_error(self, exc)
         return data
 
 

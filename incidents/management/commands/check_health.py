@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from opsportal import health
 
@@ -12,12 +13,12 @@ from opsportal import health
 class Command(BaseCommand):
     help = "Exit non-zero when a part of Opsportal is unhealthy; prints the checks as JSON."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("parts", nargs="*", choices=["database", "broker", "worker", "scheduler", []],
                             help="Checks that must be healthy (default: all).")
         parser.add_argument("--live", action="store_true", help="Only the database and the broker.")
 
-    def handle(self, *args, parts, live, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, parts: list[str], live: bool, **options: Any) -> None:
         _, checks = health.run_checks()
         wanted = parts or (["database", "broker"] if live else list(checks))
         self.stdout.write(json.dumps({name: checks[name] for name in wanted}))

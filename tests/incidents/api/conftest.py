@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from incidents.api.tokens import api_token_issue
@@ -11,7 +12,7 @@ from incidents.models import Incident, Severity, Source
 
 
 @pytest.fixture
-def api(responder) -> APIClient:  # type: ignore[no-untyped-def]
+def api(responder: User) -> APIClient:
     """A script authenticated as ``responder`` the way scripts are: ``Authorization: Bearer``."""
     _, token = api_token_issue(user=responder)
     client = APIClient()
@@ -20,6 +21,6 @@ def api(responder) -> APIClient:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def incident(p3: Severity, responder) -> Incident:  # type: ignore[no-untyped-def]
+def incident(p3: Severity, responder: User) -> Incident:
     """A freshly triggered P3 incident declared in the web UI."""
     return incident_open(title="Checkout latency above 2s", severity=p3, source=Source.WEB, actor=responder)

@@ -26,7 +26,7 @@ PROPERTY_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_che
 
 
 @pytest.fixture
-def api_schema(db):  # type: ignore[no-untyped-def]
+def api_schema(db):
     # The real WSGI app, called in this thread: keep the test's database connection (and its
     # transaction) open across requests, as Django's own test client does.
     request_started.disconnect(close_old_connections)
@@ -42,7 +42,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @pytest.fixture
-def bearer(responder) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def bearer(responder) -> dict[str, str]:
     _, token = api_token_issue(user=responder)
     return {"Authorization": f"Bearer {token}"}
 

@@ -37,36 +37,36 @@ def outage() -> Iterator[None]:
 
 
 @pytest.fixture
-def token(responder, p1) -> str:  # type: ignore[no-untyped-def]
+def token(responder, p1) -> str:
     return api_token_issue(user=responder)[1]
 
 
 @pytest.fixture
-def session_client(responder) -> APIClient:  # type: ignore[no-untyped-def]
+def session_client(responder) -> APIClient:
     client = APIClient()
     client.force_login(responder)
     return client
 
 
 @pytest.mark.parametrize("path", ["/api/v1/incidents/", "/api/v1/incidents/1/", "/api/v1/severities/"])
-def test_a_token_read_during_an_outage_is_503_with_retry_after(token, outage, path) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_read_during_an_outage_is_503_with_retry_after(token, outage, path) -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
     _check(client.get(path))
 
 
-def test_a_browser_session_read_during_an_outage_is_503_with_retry_after(session_client, outage) -> None:  # type: ignore[no-untyped-def]
+def test_a_browser_session_read_during_an_outage_is_503_with_retry_after(session_client, outage) -> None:
     _check(session_client.get("/api/v1/incidents/?status=open"))
 
 
-def test_reads_work_again_when_the_database_is_back(token, p1) -> None:  # type: ignore[no-untyped-def]
+def test_reads_work_again_when_the_database_is_back(token, p1) -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.get("/api/v1/severities/").status_code == 200
 
 
-def _check(response) -> None:  # type: ignore[no-untyped-def]
+def _check(response) -> None:
     assert response.status_code == 503, response.content[:300]
     assert int(response["Retry-After"]) > 0
     assert response["Content-Type"] == "application/json"

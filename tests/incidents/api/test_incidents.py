@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils.dateparse import parse_datetime
@@ -29,9 +29,9 @@ def test_it_declares_an_incident_and_starts_its_sla_clocks(api, responder, p1) -
     assert body["source"] == "api"
     assert body["created_by"] == "responder"
     assert body["key"].startswith("inc-")
-    opened = parse_datetime(body["opened_at"])
-    assert parse_datetime(body["response_due_at"]) == opened + timedelta(minutes=15)
-    assert parse_datetime(body["resolve_due_at"]) == opened + timedelta(hours=1)
+    opened = datetime.fromisoformat(body["opened_at"])
+    assert datetime.fromisoformat(body["response_due_at"]) == opened + timedelta(minutes=15)
+    assert datetime.fromisoformat(body["resolve_due_at"]) == opened + timedelta(hours=1)
     stored = Incident.objects.get(pk=body["id"])
     assert stored.created_by == responder
     assert list(stored.events.values_list("kind", "source")) == [("opened", "api")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -50,16 +49,7 @@ def test_it_passes_drf_spectacular_validation_without_warnings(db, tmp_path: Pat
     assert "/api/v1/incidents/{incident_id}/acknowledge/" in out.read_text()
 
 
-@pytest.fixture
-def plain_static_files(settings):  # type: ignore[no-untyped-def]
-    """Tests run without collectstatic's manifest; serve static URLs as plain paths."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-def test_it_serves_the_interactive_docs_from_local_static_files(db, plain_static_files) -> None:
+def test_it_serves_the_interactive_docs_from_local_static_files(db) -> None:
     response = APIClient().get("/api/v1/docs/")
 
     assert response.status_code == 200

@@ -13,7 +13,7 @@ from incidents.models import Incident, Status
 pytestmark = pytest.mark.django_db
 
 
-def test_it_loads_demo_data_once_and_prints_a_working_login(settings, tmp_path, severities):  # type: ignore[no-untyped-def]
+def test_it_loads_demo_data_once_and_prints_a_working_login(settings, tmp_path, severities):
     settings.DATA_DIR = tmp_path
     first, second = io.StringIO(), io.StringIO()
     call_command("seed_demo", stdout=first)

@@ -7,8 +7,8 @@ from django.template.loader import render_to_string
 
 
 @pytest.mark.django_db
-def test_it_shows_a_404_page_with_a_way_back(signed_in):
-    response = signed_in.get("/no/such/page")
+def test_it_shows_a_404_page_with_a_way_back(responder_client):
+    response = responder_client.get("/no/such/page")
 
     html = response.content.decode()
     assert response.status_code == 404

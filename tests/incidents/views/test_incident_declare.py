@@ -11,17 +11,17 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("severities")]
 DECLARE = reverse("incidents:declare")
 
 
-def test_it_shows_the_form_with_every_severity(signed_in):
-    html = signed_in.get(DECLARE).content.decode()
+def test_it_shows_the_form_with_every_severity(responder_client):
+    html = responder_client.get(DECLARE).content.decode()
     for name in ("P1", "P2", "P3", "P4"):
         assert f'name="severity" value="{name}"' in html
     assert "ack 15m · fix 1h" in html  # P1's targets, so the choice is informed
 
 
-def test_it_declares_an_incident_and_opens_its_page(signed_in, responder, p1):
+def test_it_declares_an_incident_and_opens_its_page(responder_client, responder, p1):
     service = Service.objects.create(name="checkout-api", owner_team="payments")
 
-    response = signed_in.post(DECLARE, {"title": "Checkout down", "severity": "P1", "service": service.pk,
+    response = responder_client.post(DECLARE, {"title": "Checkout down", "severity": "P1", "service": service.pk,
                                         "description": "All EU traffic fails."})
 
     incident = Incident.objects.get()
@@ -40,8 +40,8 @@ def test_it_declares_an_incident_and_opens_its_page(signed_in, responder, p1):
     ("   ", "Give the incident a title"),
     ("x" * 201, "Keep the title to 200 characters or fewer (it has 201)."),
 ])
-def test_it_rejects_a_bad_title_inline_and_creates_nothing(signed_in, title, message):
-    response = signed_in.post(DECLARE, {"title": title, "severity": "P2"})
+def test_it_rejects_a_bad_title_inline_and_creates_nothing(responder_client, title, message):
+    response = responder_client.post(DECLARE, {"title": title, "severity": "P2"})
 
     html = response.content.decode()
     assert response.status_code == 400
@@ -50,16 +50,16 @@ def test_it_rejects_a_bad_title_inline_and_creates_nothing(signed_in, title, mes
     assert not Incident.objects.exists()
 
 
-def test_it_rejects_an_unknown_severity_inline(signed_in):
-    response = signed_in.post(DECLARE, {"title": "Checkout down", "severity": "P9"})
+def test_it_rejects_an_unknown_severity_inline(responder_client):
+    response = responder_client.post(DECLARE, {"title": "Checkout down", "severity": "P9"})
 
     assert response.status_code == 400
     assert "Unknown severity “P9”" in response.content.decode()
     assert not Incident.objects.exists()
 
 
-def test_it_asks_for_a_severity_when_none_was_chosen(signed_in):
-    response = signed_in.post(DECLARE, {"title": "Checkout down"})
+def test_it_asks_for_a_severity_when_none_was_chosen(responder_client):
+    response = responder_client.post(DECLARE, {"title": "Checkout down"})
 
     assert response.status_code == 400
     assert "Pick a severity: it sets the SLA clocks." in response.content.decode()

@@ -12,22 +12,22 @@ from incidents.registry import registry
 pytestmark = pytest.mark.django_db
 
 
-def test_it_shows_the_registered_panels_and_links(signed_in: Client, triggered_p1: Incident) -> None:
-    detail = signed_in.get(f"/incidents/{triggered_p1.pk}/").content.decode()
-    listing = signed_in.get("/").content.decode()
+def test_it_shows_the_registered_panels_and_links(responder_client: Client, triggered_p1: Incident) -> None:
+    detail = responder_client.get(f"/incidents/{triggered_p1.pk}/").content.decode()
+    listing = responder_client.get("/").content.decode()
     assert [p.name for p in registry.incident_panels][:2] == ["alerts", "silences"]
     assert 'href="/integrations/">Integrations</a>' in listing
     assert "Integrations" in detail
 
 
 def test_it_renders_the_core_pages_with_nothing_registered(
-    signed_in: Client, triggered_p1: Incident, monkeypatch: pytest.MonkeyPatch
+    responder_client: Client, triggered_p1: Incident, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(registry, "incident_panels", [])
     monkeypatch.setattr(registry, "dashboard_panels", [])
     monkeypatch.setattr(registry, "nav_entries", [])
-    detail = signed_in.get(f"/incidents/{triggered_p1.pk}/")
-    listing = signed_in.get("/")
+    detail = responder_client.get(f"/incidents/{triggered_p1.pk}/")
+    listing = responder_client.get("/")
     assert detail.status_code == 200 and listing.status_code == 200
     assert "Checkout returns 502" in detail.content.decode()
     assert "Integrations" not in listing.content.decode()

@@ -15,14 +15,6 @@ from .webhook_support import alert, make_hook, payload
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client_(django_user_model) -> Client:  # type: ignore[no-untyped-def]
-    user = django_user_model.objects.create_superuser("root", "root@example.com", "correct-horse-9")
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def integration_form(**overrides: str) -> dict[str, str]:
     data = {
         "name": "prod-am", "kind": "alertmanager", "enabled": "on", "grouping": "group_key",
@@ -40,8 +32,8 @@ def shown_token(html: str) -> str:
     return match.group(1)
 
 
-def test_it_shows_a_new_token_once_on_creation(admin_client_: Client) -> None:
-    response = admin_client_.post("/admin/alertmanager/integration/add/", integration_form())
+def test_it_shows_a_new_token_once_on_creation(admin_client: Client) -> None:
+    response = admin_client.post("/admin/alertmanager/integration/add/", integration_form())
 
     assert response.status_code == 200
     token = shown_token(response.content.decode())
@@ -49,24 +41,24 @@ def test_it_shows_a_new_token_once_on_creation(admin_client_: Client) -> None:
     assert integration_for_token(token) == integration
     assert "no-store" in response["Cache-Control"]
     assert "/hooks/alertmanager" in response.content.decode()
-    change_page = admin_client_.get(f"/admin/alertmanager/integration/{integration.pk}/change/")
+    change_page = admin_client.get(f"/admin/alertmanager/integration/{integration.pk}/change/")
     assert change_page.status_code == 200
     assert token not in change_page.content.decode()
     assert integration.token_prefix in change_page.content.decode()
 
 
-def test_it_refuses_an_invalid_template_in_the_admin(admin_client_: Client) -> None:
-    response = admin_client_.post("/admin/alertmanager/integration/add/", integration_form(title_template="{{ x "))
+def test_it_refuses_an_invalid_template_in_the_admin(admin_client: Client) -> None:
+    response = admin_client.post("/admin/alertmanager/integration/add/", integration_form(title_template="{{ x "))
 
     assert response.status_code == 200
     assert "title_template" in response.content.decode()
     assert not Integration.objects.exists()
 
 
-def test_it_rotates_tokens_from_the_list(admin_client_: Client) -> None:
+def test_it_rotates_tokens_from_the_list(admin_client: Client) -> None:
     integration, old = integration_create(name="prod-am")
 
-    response = admin_client_.post("/admin/alertmanager/integration/", {
+    response = admin_client.post("/admin/alertmanager/integration/", {
         "action": "rotate_tokens", "_selected_action": [integration.pk],
     })
 
@@ -75,21 +67,21 @@ def test_it_rotates_tokens_from_the_list(admin_client_: Client) -> None:
     assert integration_for_token(old) is None
 
 
-def test_it_lists_alerts_and_deliveries_read_only(admin_client_: Client) -> None:
+def test_it_lists_alerts_and_deliveries_read_only(admin_client: Client) -> None:
     hook = make_hook()
     hook.post(payload([alert("web-1")]))
 
     for path in ("/admin/alertmanager/alert/", "/admin/alertmanager/webhookdelivery/",
                  "/admin/alertmanager/silence/", "/admin/alertmanager/maintenancewindow/"):
-        assert admin_client_.get(path).status_code == 200, path
+        assert admin_client.get(path).status_code == 200, path
     delivery = hook.integration.deliveries.get()
-    detail = admin_client_.get(f"/admin/alertmanager/webhookdelivery/{delivery.pk}/change/")
+    detail = admin_client.get(f"/admin/alertmanager/webhookdelivery/{delivery.pk}/change/")
     assert "HighErrorRate" in detail.content.decode()
-    assert admin_client_.get("/admin/alertmanager/alert/add/").status_code == 403
+    assert admin_client.get("/admin/alertmanager/alert/add/").status_code == 403
 
 
-def test_it_validates_maintenance_matchers_in_the_admin(admin_client_: Client) -> None:
-    response = admin_client_.post("/admin/alertmanager/maintenancewindow/add/", {
+def test_it_validates_maintenance_matchers_in_the_admin(admin_client: Client) -> None:
+    response = admin_client.post("/admin/alertmanager/maintenancewindow/add/", {
         "name": "upgrade", "starts_at_0": "2030-01-01", "starts_at_1": "10:00", "ends_at_0": "2030-01-01",
         "ends_at_1": "12:00", "matchers": '[{"name": "instance", "value": "web-(", "is_regex": true}]', "comment": "",
     })
@@ -99,8 +91,8 @@ def test_it_validates_maintenance_matchers_in_the_admin(admin_client_: Client) -
     assert not MaintenanceWindow.objects.exists()
 
 
-def test_it_refuses_a_maintenance_window_that_already_ended_like_the_page_does(admin_client_: Client) -> None:
-    response = admin_client_.post("/admin/alertmanager/maintenancewindow/add/", {
+def test_it_refuses_a_maintenance_window_that_already_ended_like_the_page_does(admin_client: Client) -> None:
+    response = admin_client.post("/admin/alertmanager/maintenancewindow/add/", {
         "name": "yesterday", "starts_at_0": "2020-01-01", "starts_at_1": "01:00:00",
         "ends_at_0": "2020-01-01", "ends_at_1": "02:00:00", "matchers": "[]", "comment": "",
     })
@@ -109,15 +101,15 @@ def test_it_refuses_a_maintenance_window_that_already_ended_like_the_page_does(a
     assert not MaintenanceWindow.objects.exists()
 
 
-def test_it_edits_an_integration_through_the_settings_service(admin_client_: Client) -> None:
+def test_it_edits_an_integration_through_the_settings_service(admin_client: Client) -> None:
     integration, _ = integration_create(name="prod-am")
-    response = admin_client_.post(
+    response = admin_client.post(
         f"/admin/alertmanager/integration/{integration.pk}/change/",
         integration_form(name="prod-am", enabled="", grouping="labels", group_by_labels="[]"),
     )
     assert response.status_code == 200  # the service's rule: grouping by labels needs label names
     assert "Grouping by labels needs a list of label names" in response.content.decode()
-    response = admin_client_.post(
+    response = admin_client.post(
         f"/admin/alertmanager/integration/{integration.pk}/change/",
         integration_form(name="prod-am", enabled="", severity_mapping='{"critical": "P1"}'),
     )

@@ -56,7 +56,7 @@ def page_html(client: Client, incident: Incident, **params: str) -> str:
     return response.content.decode()
 
 
-def fragment(client: Client, incident: Incident, **params: str):  # type: ignore[no-untyped-def]
+def fragment(client: Client, incident: Incident, **params: str):
     return client.get(reverse("alertmanager:incident-alerts", args=[incident.pk]), params,
                       headers={"HX-Request": "true"})
 

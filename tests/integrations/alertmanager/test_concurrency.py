@@ -46,7 +46,7 @@ def race(bodies: list[bytes], token: str) -> list[tuple[int, dict[str, Any]]]:
 
 
 
-def test_it_makes_exactly_one_incident_from_twenty_parallel_webhooks_for_one_group(severities) -> None:  # type: ignore[no-untyped-def]
+def test_it_makes_exactly_one_incident_from_twenty_parallel_webhooks_for_one_group(severities) -> None:
     hook = make_hook()
     for round_ in range(3):  # several rounds: the race must never produce two incidents
         group = f'{{}}:{{alertname="Storm{round_}"}}'
@@ -69,7 +69,7 @@ def test_it_makes_exactly_one_incident_from_twenty_parallel_webhooks_for_one_gro
         assert incident.events.filter(kind=EventKind.OPENED).count() == 1
 
 
-def test_it_reopens_a_resolved_incident_once_when_parallel_webhooks_refire_it(severities) -> None:  # type: ignore[no-untyped-def]
+def test_it_reopens_a_resolved_incident_once_when_parallel_webhooks_refire_it(severities) -> None:
     hook = make_hook()
     group = '{}:{alertname="Flappy"}'
     hook.post(payload([alert("web-1", alertname="Flappy")], group_key=group))
@@ -95,7 +95,7 @@ def test_it_reopens_a_resolved_incident_once_when_parallel_webhooks_refire_it(se
 
 
 @override_settings(ALERTMANAGER_LOCK_TIMEOUT_SECONDS=0.5)
-def test_it_answers_503_instead_of_hanging_when_the_incident_stays_locked(severities) -> None:  # type: ignore[no-untyped-def]
+def test_it_answers_503_instead_of_hanging_when_the_incident_stays_locked(severities) -> None:
     hook = make_hook()
     body = json.dumps(payload([alert("web-1")])).encode()
     assert hook.post(body).status_code == 200
@@ -126,7 +126,7 @@ def test_it_answers_503_instead_of_hanging_when_the_incident_stays_locked(severi
     assert hook.post(body).status_code == 200  # the retry goes through once the lock is gone
 
 
-def test_it_splits_parallel_multi_group_posts_without_deadlocks_or_duplicates(severities) -> None:  # type: ignore[no-untyped-def]
+def test_it_splits_parallel_multi_group_posts_without_deadlocks_or_duplicates(severities) -> None:
     hook = make_hook("by-instance", grouping="labels", group_by_labels=["instance"])
     instances = [f"web-{i}" for i in range(6)]
     bodies = []

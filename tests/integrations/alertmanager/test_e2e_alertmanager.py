@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from incidents.integrations.alertmanager.client import AlertmanagerClient
@@ -21,6 +21,7 @@ from incidents.integrations.alertmanager.models import Alert, AlertStatus, Silen
 from incidents.integrations.alertmanager.silences import silence_create, silence_expire
 from incidents.integrations.alertmanager.tokens import integration_create
 from incidents.models import EventKind, Incident, Severity, Source, Status
+from tests.conftest import Login
 
 from .am_process import free_port, run_alertmanager, unique_suffix, wait_for
 
@@ -61,7 +62,8 @@ def iso(value: datetime) -> str:
 def test_it_opens_silences_and_auto_resolves_an_incident_from_real_alertmanager_notifications(
     live_server,
     tmp_path: Path,
-    responder,  # type: ignore[no-untyped-def]
+    responder: User,
+    login: Login,
 ) -> None:
     port = free_port()
     integration, token = integration_create(
@@ -109,9 +111,7 @@ def test_it_opens_silences_and_auto_resolves_an_incident_from_real_alertmanager_
         }
 
         # The incident page shows the alerts Alertmanager delivered.
-        client = Client()
-        client.force_login(responder)
-        page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+        page = login(responder).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
         assert '<span class="chip-v">web-2:8080</span>' in page and "5xx rate above 5%" in page
 
         # 2. A silence created from the app appears in Alertmanager, then expires there.

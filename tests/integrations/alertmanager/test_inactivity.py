@@ -21,7 +21,7 @@ def quiet_for(incident: Incident, delta: timedelta) -> None:
     Alert.objects.filter(incident=incident).update(last_seen_at=timezone.now() - delta)
 
 
-def test_it_resolves_an_incident_whose_alerts_went_quiet(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_resolves_an_incident_whose_alerts_went_quiet(db) -> None:
     hook = make_hook(inactivity_timeout=timedelta(minutes=30))
     hook.post(payload([alert("web-1"), alert("web-2")]))
     incident = Incident.objects.get()
@@ -37,7 +37,7 @@ def test_it_resolves_an_incident_whose_alerts_went_quiet(db) -> None:  # type: i
     assert set(incident.alerts.values_list("status", flat=True)) == {AlertStatus.RESOLVED}
 
 
-def test_it_leaves_an_incident_with_a_recent_alert_open(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_leaves_an_incident_with_a_recent_alert_open(db) -> None:
     hook = make_hook(inactivity_timeout=timedelta(minutes=30))
     hook.post(payload([alert("web-1"), alert("web-2")]))
     incident = Incident.objects.get()
@@ -49,7 +49,7 @@ def test_it_leaves_an_incident_with_a_recent_alert_open(db) -> None:  # type: ig
     assert incident.status == Status.TRIGGERED
 
 
-def test_it_never_times_out_integrations_without_a_timeout(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_never_times_out_integrations_without_a_timeout(db) -> None:
     hook = make_hook()
     hook.post(payload([alert("web-1")]))
     quiet_for(Incident.objects.get(), timedelta(days=30))
@@ -57,7 +57,7 @@ def test_it_never_times_out_integrations_without_a_timeout(db) -> None:  # type:
     assert incidents_resolve_inactive() == []
 
 
-def test_it_resolves_each_incident_once_however_often_it_runs(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_resolves_each_incident_once_however_often_it_runs(db) -> None:
     hook = make_hook(inactivity_timeout=timedelta(minutes=10))
     hook.post(payload([alert("web-1")]))
     incident = Incident.objects.get()
@@ -70,7 +70,7 @@ def test_it_resolves_each_incident_once_however_often_it_runs(db) -> None:  # ty
     assert incident.events.filter(kind=EventKind.RESOLVED).count() == 1
 
 
-def test_it_finds_overdue_incidents_from_the_database_alone(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_finds_overdue_incidents_from_the_database_alone(db) -> None:
     # No broker timer was ever set: the sweep works out what is due from last_seen_at, so an
     # incident that went quiet while nothing was running is still resolved at the next tick.
     hook = make_hook(inactivity_timeout=timedelta(minutes=10))
@@ -81,7 +81,7 @@ def test_it_finds_overdue_incidents_from_the_database_alone(db) -> None:  # type
     assert incidents_resolve_inactive(now=timezone.now() + timedelta(minutes=11)) == [incident.pk]
 
 
-def test_it_reopens_when_the_quiet_alert_comes_back_within_the_window(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_reopens_when_the_quiet_alert_comes_back_within_the_window(db) -> None:
     hook = make_hook(inactivity_timeout=timedelta(minutes=10))
     hook.post(payload([alert("web-1")]))
     incident = Incident.objects.get()

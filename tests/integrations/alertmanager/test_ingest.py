@@ -98,7 +98,7 @@ def test_it_resolves_the_incident_when_the_last_alert_resolves(hook: Hook) -> No
     assert "All alerts resolved" in resolved[0].message
 
 
-def test_it_keeps_the_incident_open_when_auto_resolve_is_off(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_keeps_the_incident_open_when_auto_resolve_is_off(db) -> None:
     hook = make_hook(auto_resolve=False)
     for body in RUN1:
         hook.post(body)
@@ -230,7 +230,7 @@ def test_it_groups_by_groupkey_so_another_group_gets_another_incident(hook: Hook
     assert Incident.objects.count() == 2
 
 
-def test_it_groups_by_the_configured_labels_across_group_keys(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_groups_by_the_configured_labels_across_group_keys(db) -> None:
     hook = make_hook(grouping="labels", group_by_labels=["service"])
     first = hook.post(payload([alert("web-1", alertname="HighErrorRate")], group_key="a"))
     second = hook.post(payload([alert("web-1", alertname="HighLatency")], group_key="b"))
@@ -244,7 +244,7 @@ def test_it_groups_by_the_configured_labels_across_group_keys(db) -> None:  # ty
     assert incident.alerts.count() == 2
 
 
-def test_it_splits_one_post_into_an_incident_per_label_group(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_splits_one_post_into_an_incident_per_label_group(db) -> None:
     hook = make_hook(grouping="labels", group_by_labels=["instance"])
     response = hook.post(payload([alert("web-1"), alert("web-2"), alert("web-3")]))
 
@@ -265,7 +265,7 @@ def test_it_maps_the_severity_label_to_a_severity(hook: Hook, value: str, expect
     assert Incident.objects.get().severity.name == expected
 
 
-def test_it_uses_the_integrations_own_severity_mapping_and_default(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_uses_the_integrations_own_severity_mapping_and_default(db) -> None:
     p2 = Severity.objects.get(name="P2")
     hook = make_hook(severity_label="priority", severity_mapping={"page": "P1"}, default_severity=p2)
     hook.post(payload([alert("web-1", priority="page")], group_key="a"))
@@ -307,7 +307,7 @@ def test_it_does_not_open_an_incident_for_a_group_that_only_resolves(hook: Hook)
     assert WebhookDelivery.objects.count() == 1
 
 
-def test_it_uses_the_integrations_templates_for_title_and_description(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_uses_the_integrations_templates_for_title_and_description(db) -> None:
     hook = make_hook(
         title_template="[{{ commonLabels.severity | upper }}] {{ groupLabels.alertname }} x{{ alerts | length }}",
         description_template="{% for a in alerts %}{{ a.labels.instance }} {% endfor %}",
@@ -319,7 +319,7 @@ def test_it_uses_the_integrations_templates_for_title_and_description(db) -> Non
     assert incident.description == "web-1 web-2"
 
 
-def test_it_falls_back_to_the_default_title_when_the_template_fails(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_falls_back_to_the_default_title_when_the_template_fails(db) -> None:
     hook = make_hook()
     hook.integration.title_template = "{{ no_such_name.x }}"  # saved around the validation, as an old row might be
     hook.integration.save()
@@ -331,7 +331,7 @@ def test_it_falls_back_to_the_default_title_when_the_template_fails(db) -> None:
 
 
 def test_it_handles_a_thousand_alerts_with_a_bounded_number_of_queries(
-    hook: Hook, django_assert_max_num_queries  # type: ignore[no-untyped-def]
+    hook: Hook, django_assert_max_num_queries
 ) -> None:
     body = payload([alert(f"web-{i}") for i in range(1000)])
     # Each registered message channel writes the "opened" message (a template lookup, its routes or

@@ -14,7 +14,7 @@ def value(name: str, **labels: str) -> float:
 
 
 @pytest.mark.django_db(transaction=True)  # the counters move when the transaction commits
-def test_it_counts_webhooks_alerts_and_incidents(severities) -> None:  # type: ignore[no-untyped-def]
+def test_it_counts_webhooks_alerts_and_incidents(severities) -> None:
     hook = make_hook("metrics-am")
     name = hook.integration.name
     before = {

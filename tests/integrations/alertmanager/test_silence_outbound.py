@@ -8,7 +8,7 @@ local HTTP server that counts what it receives (or the real binary, where a sile
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,7 +36,7 @@ from .am_process import RunningAlertmanager, run_alertmanager
 from .conftest import grant_silences
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 SECRET = "db_password=hunter2-7f3a"
 
 
@@ -118,7 +118,7 @@ def active_silence(incident: Incident) -> Silence:
 
 
 def test_an_error_answer_is_named_by_its_status_never_by_its_body(
-    settings, fake: FakeService, p1: Severity, responder_may_silence, responder_client: Client  # type: ignore[no-untyped-def]
+    settings, fake: FakeService, p1: Severity, responder_may_silence, responder_client: Client
 ) -> None:
     settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.1/32"]
     incident = incident_with_alerts(p1, alertmanager_url=fake.url)
@@ -126,7 +126,7 @@ def test_an_error_answer_is_named_by_its_status_never_by_its_body(
     with pytest.raises(ApplicationError) as raised:
         silence_create(incident=incident, duration=timedelta(hours=1), comment="x", actor=responder_may_silence)
     page = responder_client.post(
-        reverse("alertmanager:silence-create", args=[incident.pk]), {"duration": "1h", "comment": "x"}, **HTMX
+        reverse("alertmanager:silence-create", args=[incident.pk]), {"duration": "1h", "comment": "x"}, headers=HTMX
     ).content.decode()
 
     assert f"Alertmanager at {fake.url} answered 500 Internal Server Error" in raised.value.message
@@ -136,7 +136,7 @@ def test_an_error_answer_is_named_by_its_status_never_by_its_body(
 
 
 def test_a_redirect_from_the_alertmanager_url_is_not_followed(
-    settings, fake: FakeService, p1: Severity, responder_may_silence  # type: ignore[no-untyped-def]
+    settings, fake: FakeService, p1: Severity, responder_may_silence
 ) -> None:
     settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.1/32"]
     fake.status, fake.location = 307, "http://169.254.169.254/latest/meta-data/"
@@ -150,7 +150,7 @@ def test_a_redirect_from_the_alertmanager_url_is_not_followed(
 
 
 def test_a_loopback_alertmanager_url_is_refused_unless_allowed(
-    fake: FakeService, p1: Severity, responder_may_silence  # type: ignore[no-untyped-def]
+    fake: FakeService, p1: Severity, responder_may_silence
 ) -> None:
     incident = incident_with_alerts(p1, alertmanager_url=fake.url)
 
@@ -208,26 +208,27 @@ def test_the_settings_form_names_the_trick(staff_client: Client) -> None:
 
 
 def test_a_user_without_the_permission_gets_403_and_alertmanager_is_never_asked(
-    settings, fake: FakeService, p1: Severity, responder, responder_client: Client  # type: ignore[no-untyped-def]
+    settings, fake: FakeService, p1: Severity, responder, responder_client: Client
 ) -> None:
     settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.1/32"]
     incident = incident_with_alerts(p1, alertmanager_url=fake.url)
     silence = active_silence(incident)
 
     created = responder_client.post(
-        reverse("alertmanager:silence-create", args=[incident.pk]), {"duration": "1h", "comment": "x"}, **HTMX
+        reverse("alertmanager:silence-create", args=[incident.pk]), {"duration": "1h", "comment": "x"}, headers=HTMX
     )
-    expired = responder_client.post(reverse("alertmanager:silence-expire", args=[silence.pk]), **HTMX)
-    refreshed = responder_client.post(reverse("alertmanager:silence-refresh", args=[incident.pk]), **HTMX)
+    expired = responder_client.post(reverse("alertmanager:silence-expire", args=[silence.pk]), headers=HTMX)
+    refreshed = responder_client.post(reverse("alertmanager:silence-refresh", args=[incident.pk]), headers=HTMX)
 
     for response in (created, expired, refreshed):
         assert response.status_code == 403
         assert "You may not create or expire Alertmanager silences" in response.content.decode()
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: silence_create(incident=incident, duration=timedelta(hours=1), comment="x", actor=responder),
         lambda: silence_expire(silence=silence, actor=responder),
         lambda: silence_refresh(silence=silence, actor=responder),
-    ):
+    )
+    for call in calls:
         with pytest.raises(SilencePermissionError):
             call()
     assert fake.seen == []
@@ -235,7 +236,7 @@ def test_a_user_without_the_permission_gets_403_and_alertmanager_is_never_asked(
 
 
 def test_the_panel_offers_silencing_only_to_users_who_may(
-    p1: Severity, responder, responder_client: Client  # type: ignore[no-untyped-def]
+    p1: Severity, responder, responder_client: Client
 ) -> None:
     incident = incident_with_alerts(p1, alertmanager_url="http://alertmanager.example:9093")
     silence = active_silence(incident)
@@ -253,14 +254,14 @@ def test_the_panel_offers_silencing_only_to_users_who_may(
 
 
 @pytest.fixture
-def alertmanager(tmp_path: Path, allow_loopback) -> Iterator[RunningAlertmanager]:  # type: ignore[no-untyped-def]
+def alertmanager(tmp_path: Path, allow_loopback) -> Iterator[RunningAlertmanager]:
     with run_alertmanager(tmp_path / "am") as am:
         yield am
 
 
 @pytest.mark.alertmanager
 def test_a_member_of_the_responders_group_silences_through_the_page(
-    alertmanager: RunningAlertmanager, p1: Severity, django_user_model  # type: ignore[no-untyped-def]
+    alertmanager: RunningAlertmanager, p1: Severity, django_user_model
 ) -> None:
     member = grant_silences(django_user_model.objects.create_user("oncall", "oncall@example.com", None))
     client = Client()
@@ -268,10 +269,10 @@ def test_a_member_of_the_responders_group_silences_through_the_page(
     incident = incident_with_alerts(p1, alertmanager_url=alertmanager.url)
 
     created = client.post(
-        reverse("alertmanager:silence-create", args=[incident.pk]), {"duration": "1h", "comment": "fix"}, **HTMX
+        reverse("alertmanager:silence-create", args=[incident.pk]), {"duration": "1h", "comment": "fix"}, headers=HTMX
     )
     silence = Silence.objects.get(incident=incident)
-    expired = client.post(reverse("alertmanager:silence-expire", args=[silence.pk]), **HTMX)
+    expired = client.post(reverse("alertmanager:silence-expire", args=[silence.pk]), headers=HTMX)
 
     assert created.status_code == 200 and expired.status_code == 200
     remote = AlertmanagerClient(alertmanager.url).get_silence(silence.silence_id)
@@ -280,7 +281,7 @@ def test_a_member_of_the_responders_group_silences_through_the_page(
 
 
 @pytest.mark.alertmanager
-def test_staff_may_silence_without_the_group(alertmanager: RunningAlertmanager, p1: Severity, staff) -> None:  # type: ignore[no-untyped-def]
+def test_staff_may_silence_without_the_group(alertmanager: RunningAlertmanager, p1: Severity, staff) -> None:
     incident = incident_with_alerts(p1, alertmanager_url=alertmanager.url)
 
     silence = silence_create(incident=incident, duration=timedelta(hours=1), comment="fix", actor=staff)

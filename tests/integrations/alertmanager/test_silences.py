@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,7 +66,7 @@ CHECKOUT = [
 
 
 @pytest.fixture
-def alertmanager(tmp_path: Path):  # type: ignore[no-untyped-def]
+def alertmanager(tmp_path: Path) -> Iterator[RunningAlertmanager]:
     with run_alertmanager(tmp_path / "am") as am:
         yield am
 

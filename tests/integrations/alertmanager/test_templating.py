@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from incidents.integrations.alertmanager.models import DEFAULT_TITLE_TEMPLATE
@@ -18,7 +20,7 @@ from opsportal.lib.exceptions import ApplicationError
 from .webhook_support import alert, captured, payload
 
 
-def context(body: dict) -> dict:  # type: ignore[type-arg]
+def context(body: dict[str, Any]) -> dict[str, Any]:
     return template_context(parse_payload(body))
 
 

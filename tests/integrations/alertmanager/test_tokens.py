@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -99,9 +100,9 @@ def test_the_command_prints_the_token_and_receiver_url() -> None:
     assert integration_for_token(token) == integration
     assert "Receiver URL: http://127.0.0.1:8000/hooks/alertmanager" in out.getvalue()
     assert f"credentials: '{token}'" in out.getvalue()
-    assert integration.default_service.name == "checkout"
+    assert integration.default_service is not None and integration.default_service.name == "checkout"
     assert integration.group_by_labels == ["alertname", "service"]
-    assert integration.inactivity_timeout.total_seconds() == 1800
+    assert integration.inactivity_timeout == timedelta(seconds=1800)
 
 
 def test_the_command_explains_a_taken_name() -> None:

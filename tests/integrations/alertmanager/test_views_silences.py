@@ -4,6 +4,7 @@ and the receiver snippet, checked by Alertmanager's own amtool."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,18 +22,11 @@ from .am_process import RunningAlertmanager, free_port, require_binary, run_aler
 
 # Alertmanager listens on 127.0.0.1 here; the responder is in the Responders group.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback", "responder_may_silence")]
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def responder_client(responder) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(responder)
-    return client
-
-
-@pytest.fixture
-def alertmanager(tmp_path: Path):  # type: ignore[no-untyped-def]
+def alertmanager(tmp_path: Path) -> Iterator[RunningAlertmanager]:
     with run_alertmanager(tmp_path / "am") as am:
         yield am
 
@@ -64,7 +58,7 @@ def test_it_creates_and_expires_a_silence_from_the_incident_page(
     created = responder_client.post(
         reverse("alertmanager:silence-create", args=[incident.pk]),
         {"duration": "4h", "comment": "fix is deploying"},
-        **HTMX,
+        headers=HTMX,
     )
 
     assert created.status_code == 200
@@ -76,7 +70,7 @@ def test_it_creates_and_expires_a_silence_from_the_incident_page(
     api = AlertmanagerClient(alertmanager.url)
     assert api.get_silence(silence.silence_id)["status"]["state"] == "active"
 
-    expired = responder_client.post(reverse("alertmanager:silence-expire", args=[silence.pk]), **HTMX)
+    expired = responder_client.post(reverse("alertmanager:silence-expire", args=[silence.pk]), headers=HTMX)
 
     assert expired.status_code == 200
     assert "am-state-expired" in expired.content.decode()
@@ -92,12 +86,12 @@ def test_it_shows_a_silence_expired_in_alertmanager_after_a_refresh(
     responder_client.post(
         reverse("alertmanager:silence-create", args=[incident.pk]),
         {"duration": "1h", "comment": "noisy"},
-        **HTMX,
+        headers=HTMX,
     )
     silence = Silence.objects.get(incident=incident)
     AlertmanagerClient(alertmanager.url).expire_silence(silence.silence_id)
 
-    response = responder_client.post(reverse("alertmanager:silence-refresh", args=[incident.pk]), **HTMX)
+    response = responder_client.post(reverse("alertmanager:silence-refresh", args=[incident.pk]), headers=HTMX)
 
     assert "am-state-expired" in response.content.decode()
     assert Silence.objects.get(pk=silence.pk).state == Silence.State.EXPIRED
@@ -117,7 +111,7 @@ def test_it_shows_silence_form_errors_inline(
 ) -> None:
     incident = incident_with_alerts(p1, alertmanager_url="http://127.0.0.1:9")
 
-    response = responder_client.post(reverse("alertmanager:silence-create", args=[incident.pk]), data, **HTMX)
+    response = responder_client.post(reverse("alertmanager:silence-create", args=[incident.pk]), data, headers=HTMX)
 
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -131,7 +125,7 @@ def test_it_says_inline_that_alertmanager_is_unreachable(responder_client: Clien
     response = responder_client.post(
         reverse("alertmanager:silence-create", args=[incident.pk]),
         {"duration": "1h", "comment": "noisy"},
-        **HTMX,
+        headers=HTMX,
     )
 
     assert response.status_code == 400

@@ -254,7 +254,7 @@ def test_it_needs_no_csrf_token(hook: Hook) -> None:
 
 
 def test_it_answers_503_with_retry_after_when_the_database_is_unavailable(hook: Hook) -> None:
-    def unavailable(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def unavailable(execute, sql, params, many, context):
         if "alertmanager_alert" in sql:
             raise OperationalError("could not connect to server: Connection refused")
         return execute(sql, params, many, context)

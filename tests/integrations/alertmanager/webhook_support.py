@@ -9,13 +9,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
 
 from incidents.integrations.alertmanager.models import Integration
 from incidents.integrations.alertmanager.tokens import integration_create
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "alertmanager"
 URL = "/hooks/alertmanager"
@@ -40,9 +43,11 @@ class Hook:
     token: str
     client: Client
 
-    def post(self, body: Any, *, token: str | bool | None = None, content_type: str = "application/json", **extra: Any):  # type: ignore[no-untyped-def]
+    def post(
+        self, body: Any, *, token: str | bool | None = None, content_type: str = "application/json", **extra: Any
+    ) -> Response:
         data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        headers = {"HTTP_USER_AGENT": "Alertmanager/0.25.0"}
+        headers: dict[str, Any] = {"HTTP_USER_AGENT": "Alertmanager/0.25.0"}
         if token is not False:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {self.token if token is None else token}"
         headers.update(extra)
@@ -59,7 +64,7 @@ def make_hook(name: str = "prod-am", **fields: Any) -> Hook:
 
 
 @pytest.fixture
-def hook(db) -> Hook:  # type: ignore[no-untyped-def]
+def hook(db: None) -> Hook:
     return make_hook()
 
 

@@ -10,6 +10,7 @@ from email.policy import default
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from incidents import lifecycle
@@ -23,12 +24,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def recipients(settings) -> None:  # type: ignore[no-untyped-def]
+def recipients(settings) -> None:
     settings.NOTIFY_EMAIL_TO = "oncall@example.com, Ops list <ops@example.com>"
     settings.PAGERDUTY_ROUTING_KEY = ""
 
 
-def flush_email(now=None) -> int:  # type: ignore[no-untyped-def]
+def flush_email(now=None) -> int:
     return sum(outbox.conversation_flush(pk, now=now or timezone.now())
                for pk in Conversation.objects.filter(channel="email").values_list("pk", flat=True))
 
@@ -52,7 +53,9 @@ def test_a_burst_is_one_email_and_later_emails_thread_under_the_first(p1: Severi
     assert first.extra_headers["Auto-Submitted"] == "auto-generated"
     assert "INCIDENT ALERT - P1" in first.body and "Rolling back deploy 4812" in first.body
     assert first.body.index("Rolling back") < first.body.index("Error rate falling")
+    assert isinstance(first, EmailMultiAlternatives)
     html, mimetype = first.alternatives[0]
+    assert isinstance(html, str)
     assert mimetype == "text/html" and "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
 
     lifecycle.incident_acknowledge(incident=incident, actor=None, source=Source.WEB)
@@ -68,7 +71,7 @@ def test_a_burst_is_one_email_and_later_emails_thread_under_the_first(p1: Severi
     assert {d.status for d in email_deliveries()} == {"sent"}
 
 
-def test_routes_send_to_their_lists_and_nothing_is_sent_unconfigured(p1: Severity, settings) -> None:  # type: ignore[no-untyped-def]
+def test_routes_send_to_their_lists_and_nothing_is_sent_unconfigured(p1: Severity, settings) -> None:
     settings.NOTIFY_EMAIL_TO = ""
     lifecycle.incident_open(title="Quiet", severity=p1, source=Source.WEB)
     assert [d.status for d in email_deliveries()] == ["preview"]
@@ -79,7 +82,7 @@ def test_routes_send_to_their_lists_and_nothing_is_sent_unconfigured(p1: Severit
     assert [m.to for m in mail.outbox] == [["payments-oncall@example.com"]]
 
 
-def test_a_bad_address_is_dead_at_once(p1: Severity, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_address_is_dead_at_once(p1: Severity, settings) -> None:
     settings.NOTIFY_EMAIL_TO = "oncall@example.com, not an address"
     lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
     flush_email()
@@ -89,7 +92,7 @@ def test_a_bad_address_is_dead_at_once(p1: Severity, settings) -> None:  # type:
 
 
 @pytest.fixture
-def smtp(settings) -> Iterator[SMTPServer]:  # type: ignore[no-untyped-def]
+def smtp(settings) -> Iterator[SMTPServer]:
     server = SMTPServer()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 5
@@ -118,7 +121,7 @@ def test_over_smtp_a_5xx_is_dead_and_a_4xx_is_retried(p1: Severity, smtp: SMTPSe
     assert sent["Message-ID"] == greylisted.external_ref and sent["Subject"].startswith("INCIDENT ALERT - P1 ·")
 
 
-def test_an_unreachable_mail_server_is_retried(p1: Severity, settings) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreachable_mail_server_is_retried(p1: Severity, settings) -> None:
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -17,7 +17,7 @@ __all__ = ["ROUTING_KEY"]
 
 
 @pytest.fixture
-def pagerduty(pagerduty_server: PagerDutyContract, settings) -> PagerDutyContract:  # type: ignore[no-untyped-def]
+def pagerduty(pagerduty_server: PagerDutyContract, settings) -> PagerDutyContract:
     """PagerDuty configured with one routing key, aimed at the contract server."""
     settings.PAGERDUTY_ROUTING_KEY = ROUTING_KEY
     return pagerduty_server

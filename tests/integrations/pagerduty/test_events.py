@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_trigger_acknowledge_resolve_reach_pagerduty_in_order_with_one_dedup_key(
-    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, responder  # type: ignore[no-untyped-def]
+    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, responder
 ) -> None:
     service = Service.objects.create(name="checkout")
     incident = lifecycle.incident_open(title="Checkout API returns 502", severity=p1, source=Source.WEB,
@@ -89,7 +89,7 @@ def test_a_severity_change_re_triggers_an_open_incident_only(
 
 
 def test_the_severity_map_and_the_summary_limit(
-    pagerduty: PagerDutyContract, flush_pd: FlushPD, p3: Severity, settings  # type: ignore[no-untyped-def]
+    pagerduty: PagerDutyContract, flush_pd: FlushPD, p3: Severity, settings
 ) -> None:
     settings.PAGERDUTY_SEVERITY_MAP = {**settings.PAGERDUTY_SEVERITY_MAP, "P3": "error"}
     MessageTemplate.objects.create(event="opened", channel="pagerduty", body="{{ incident.description }}")
@@ -102,7 +102,7 @@ def test_the_severity_map_and_the_summary_limit(
 
 
 def test_a_refused_event_is_dead_at_once_and_never_retried(
-    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, settings  # type: ignore[no-untyped-def]
+    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, settings
 ) -> None:
     settings.PAGERDUTY_ROUTING_KEY = "not-a-routing-key"  # PagerDuty answers 400 for a malformed key
     lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
@@ -156,7 +156,7 @@ def test_pagerduty_down_then_back_delivers_each_event_once_in_order(
 
 
 def test_a_timeout_is_retried(
-    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, settings  # type: ignore[no-untyped-def]
+    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, settings
 ) -> None:
     settings.PAGERDUTY_TIMEOUT_SECONDS = 0.2
     pagerduty.delay = 1.0
@@ -167,7 +167,7 @@ def test_a_timeout_is_retried(
 
 
 def test_without_the_private_ca_the_certificate_is_refused(
-    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, settings  # type: ignore[no-untyped-def]
+    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, settings
 ) -> None:
     settings.PAGERDUTY_CA_BUNDLE = ""
     lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
@@ -178,7 +178,7 @@ def test_without_the_private_ca_the_certificate_is_refused(
 
 
 def test_routes_pick_the_routing_key_and_no_row_or_log_holds_a_key_whole(
-    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, settings,  # type: ignore[no-untyped-def]
+    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, settings,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     payments_key = "PAYMENTS0123456789abcdefABCDEF01"
@@ -201,7 +201,7 @@ def test_routes_pick_the_routing_key_and_no_row_or_log_holds_a_key_whole(
     assert payments_key not in logged and typed_key not in logged and "TYPEDK…" in logged
 
 
-def test_unconfigured_pagerduty_keeps_previews(p1: Severity, settings) -> None:  # type: ignore[no-untyped-def]
+def test_unconfigured_pagerduty_keeps_previews(p1: Severity, settings) -> None:
     settings.PAGERDUTY_ROUTING_KEY = ""
     lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
     (delivery,) = pd_deliveries()

@@ -29,7 +29,7 @@ def test_the_root_message_stays_within_limits() -> None:
 def test_a_huge_burst_becomes_one_valid_reply() -> None:
     updates = [blocks.Update("note", f"📝 {n}: " + "w" * 2500) for n in range(40)]
     updates += [blocks.Update("alerts", f"🔔 1 alert firing: db-{n}.", {"joined": 1}) for n in range(500)]
-    reply = blocks.thread_reply(updates, incident_url=INCIDENT["url"])
+    reply = blocks.thread_reply(updates, incident_url=str(INCIDENT["url"]))
     validate_blocks(reply["blocks"], limit=50)
     assert len(reply["text"]) < 4000
     assert sum(len(b["text"]["text"]) for b in reply["blocks"]) <= blocks.REPLY_BODY_MAX + 200

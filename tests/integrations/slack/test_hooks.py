@@ -27,7 +27,7 @@ def incident(p3: Severity) -> Incident:
 
 
 def test_a_signed_button_press_acknowledges_as_the_mapped_user(
-    client, incident: Incident, responder, slack_server: SlackContractServer, eager_tasks  # type: ignore[no-untyped-def]
+    client, incident: Incident, responder, slack_server: SlackContractServer, eager_tasks
 ) -> None:
     slack_server.add_user("U0ALICE", "Responder@Example.com")
 
@@ -50,7 +50,7 @@ def test_a_signed_button_press_acknowledges_as_the_mapped_user(
 
 @pytest.mark.parametrize("how", ["forged", "stale", "unsigned", "tampered"])
 def test_forged_or_stale_requests_are_refused(
-    client, incident: Incident, responder, slack_server: SlackContractServer, how: str  # type: ignore[no-untyped-def]
+    client, incident: Incident, responder, slack_server: SlackContractServer, how: str
 ) -> None:
     SlackUserLink.objects.create(team_id="T0OPSPORTAL", slack_user_id="U0ALICE", user=responder)
     body = urlencode(action_form("incident_acknowledge", incident.pk))
@@ -69,7 +69,7 @@ def test_forged_or_stale_requests_are_refused(
 
 
 def test_an_unknown_slack_user_is_told_to_link_and_nothing_changes(
-    client, incident: Incident, slack_server: SlackContractServer, eager_tasks  # type: ignore[no-untyped-def]
+    client, incident: Incident, slack_server: SlackContractServer, eager_tasks
 ) -> None:
     slack_server.add_user("U0STRANGER", "nobody@elsewhere.example")
 
@@ -85,7 +85,7 @@ def test_an_unknown_slack_user_is_told_to_link_and_nothing_changes(
 
 
 def test_a_button_on_a_resolved_incident_explains_privately(
-    client, incident: Incident, responder, slack_server: SlackContractServer, eager_tasks  # type: ignore[no-untyped-def]
+    client, incident: Incident, responder, slack_server: SlackContractServer, eager_tasks
 ) -> None:
     SlackUserLink.objects.create(team_id="T0OPSPORTAL", slack_user_id="U0ALICE", user=responder)
     lifecycle.incident_resolve(incident=incident, actor=None, source=Source.WEB)
@@ -101,7 +101,7 @@ def test_a_button_on_a_resolved_incident_explains_privately(
 
 
 def test_a_response_url_that_is_not_slacks_is_not_called(
-    client, incident: Incident, responder, slack_server: SlackContractServer, eager_tasks  # type: ignore[no-untyped-def]
+    client, incident: Incident, responder, slack_server: SlackContractServer, eager_tasks
 ) -> None:
     SlackUserLink.objects.create(team_id="T0OPSPORTAL", slack_user_id="U0ALICE", user=responder)
     lifecycle.incident_resolve(incident=incident, actor=None, source=Source.WEB)
@@ -110,7 +110,7 @@ def test_a_response_url_that_is_not_slacks_is_not_called(
     assert slack_server.state.responses == []
 
 
-def test_bad_payloads_get_a_400_naming_the_problem(client, slack_server: SlackContractServer) -> None:  # type: ignore[no-untyped-def]
+def test_bad_payloads_get_a_400_naming_the_problem(client, slack_server: SlackContractServer) -> None:
     assert post_signed(client, ACTIONS, {"other": "x"}).json()["error"]["message"] == "The form has no 'payload' field."
     response = post_signed(client, ACTIONS, {"payload": "{not json"})
     assert response.status_code == 400 and "not JSON" in response.json()["error"]["message"]
@@ -121,7 +121,7 @@ def test_bad_payloads_get_a_400_naming_the_problem(client, slack_server: SlackCo
 
 
 def test_incident_list_answers_with_the_open_incidents(
-    client, p3: Severity, slack_server: SlackContractServer  # type: ignore[no-untyped-def]
+    client, p3: Severity, slack_server: SlackContractServer
 ) -> None:
     open_one = lifecycle.incident_open(title="Checkout <down> & out", severity=p3, source=Source.WEB)
     closed = lifecycle.incident_open(title="Old one", severity=p3, source=Source.WEB)
@@ -138,7 +138,7 @@ def test_incident_list_answers_with_the_open_incidents(
 
 
 def test_incident_declare_opens_a_modal_whose_submission_declares_it(
-    client, severities, responder, slack_server: SlackContractServer, eager_tasks  # type: ignore[no-untyped-def]
+    client, severities, responder, slack_server: SlackContractServer, eager_tasks
 ) -> None:
     Service.objects.create(name="checkout")
     slack_server.add_user("U0ALICE", "responder@example.com")
@@ -163,6 +163,7 @@ def test_incident_declare_opens_a_modal_whose_submission_declares_it(
     response = eager_tasks(client, ACTIONS, {"payload": json.dumps(submission)})
     assert response.status_code == 200 and response.content == b""
     incident = Incident.objects.get()
+    assert incident.service is not None
     assert (incident.title, incident.severity.name, incident.service.name, incident.source) == (
         "Checkout is slow", "P2", "checkout", "slack")
     assert incident.created_by == responder

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_p1_gets_its_own_channel_with_a_topic_and_the_default_channel_too(
-    p1: Severity, responder, slack_server: SlackContractServer  # type: ignore[no-untyped-def]
+    p1: Severity, responder, slack_server: SlackContractServer
 ) -> None:
     slack_server.add_user("U0ALICE", "responder@example.com")
     incident = lifecycle.incident_open(title="Checkout returns 502!", severity=p1, source=Source.WEB,

@@ -41,7 +41,7 @@ def _texts(message: dict, *, kinds: tuple[str, ...] = ("mrkdwn", "plain_text")) 
 
 
 def test_it_posts_one_root_then_replies_in_its_thread_and_updates_the_root(
-    p3: Severity, responder, slack_server: SlackContractServer  # type: ignore[no-untyped-def]
+    p3: Severity, responder, slack_server: SlackContractServer
 ) -> None:
     service = Service.objects.create(name="checkout")
     incident = lifecycle.incident_open(title="Checkout returns 502", severity=p3, service=service,
@@ -121,6 +121,7 @@ def test_429_is_retried_after_retry_after(p3: Severity, slack_server: SlackContr
     assert flush_all() == 0
     delivery = Delivery.objects.get(channel="slack")
     assert delivery.status == "failed" and "429" in delivery.last_error
+    assert delivery.next_attempt_at is not None
     assert delivery.next_attempt_at >= timezone.now() + timedelta(seconds=29)
     assert slack_server.roots(C) == []
 
@@ -130,7 +131,7 @@ def test_429_is_retried_after_retry_after(p3: Severity, slack_server: SlackContr
     assert statuses() == [("opened", C, "sent")]
 
 
-def test_channel_not_found_is_dead_at_once(p3: Severity, slack_server: SlackContractServer, settings) -> None:  # type: ignore[no-untyped-def]
+def test_channel_not_found_is_dead_at_once(p3: Severity, slack_server: SlackContractServer, settings) -> None:
     settings.SLACK_DEFAULT_CHANNEL = "C0GONE"
     lifecycle.incident_open(title="Checkout down", severity=p3, source=Source.WEB)
     flush_all()
@@ -161,7 +162,7 @@ def test_slack_down_then_back_delivers_each_message_once_in_order(
 
 
 def test_a_full_channel_waits_for_its_rate_limit(
-    p3: Severity, slack_server: SlackContractServer, settings  # type: ignore[no-untyped-def]
+    p3: Severity, slack_server: SlackContractServer, settings
 ) -> None:
     settings.SLACK_CHANNEL_BURST = 1
     slack_server.enforce_rate, slack_server.rate_burst = True, 1

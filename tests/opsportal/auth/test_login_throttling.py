@@ -10,7 +10,7 @@ LOGIN = "/accounts/login/"
 GOOD = "correct-horse-9"
 
 
-def _sign_in(client: Client, password: str, username: str = "responder", address: str = "203.0.113.7"):  # type: ignore[no-untyped-def]
+def _sign_in(client: Client, password: str, username: str = "responder", address: str = "203.0.113.7"):
     return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 

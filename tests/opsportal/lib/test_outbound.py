@@ -84,7 +84,7 @@ def refused(url: str, **kwargs: Any) -> http.HttpError:
         "http://[fe80::1]/",
     ],
 )
-def test_it_never_requests_the_metadata_address_even_when_everything_is_allowed(settings, url: str) -> None:  # type: ignore[no-untyped-def]
+def test_it_never_requests_the_metadata_address_even_when_everything_is_allowed(settings, url: str) -> None:
     settings.OUTBOUND_ALLOW_NETWORKS = ["0.0.0.0/0", "::/0"]
 
     error = refused(url)
@@ -93,7 +93,7 @@ def test_it_never_requests_the_metadata_address_even_when_everything_is_allowed(
     assert "Opsportal never sends requests there" in error.message
 
 
-def test_it_refuses_loopback_by_default_and_allows_it_with_the_setting(settings, serve) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_loopback_by_default_and_allows_it_with_the_setting(settings, serve) -> None:
     srv = serve()
 
     error = refused(srv.url + "/ok")
@@ -107,7 +107,7 @@ def test_it_refuses_loopback_by_default_and_allows_it_with_the_setting(settings,
 
 
 @pytest.mark.parametrize("host", ["localhost", "2130706433", "0177.0.0.1"])
-def test_it_refuses_names_and_spellings_that_resolve_to_loopback(serve, host: str) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_names_and_spellings_that_resolve_to_loopback(serve, host: str) -> None:
     srv = serve()
     port = srv.server_address[1]
 
@@ -118,7 +118,7 @@ def test_it_refuses_names_and_spellings_that_resolve_to_loopback(serve, host: st
     assert srv.requests == []
 
 
-def test_the_deny_list_refuses_and_the_most_specific_entry_wins(settings, serve) -> None:  # type: ignore[no-untyped-def]
+def test_the_deny_list_refuses_and_the_most_specific_entry_wins(settings, serve) -> None:
     srv = serve()
     settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.0/8"]
     settings.OUTBOUND_DENY_NETWORKS = ["127.0.0.1/32"]
@@ -131,7 +131,7 @@ def test_the_deny_list_refuses_and_the_most_specific_entry_wins(settings, serve)
     assert http.request("GET", srv.url + "/ok").status_code == 200
 
 
-def test_a_redirect_to_the_metadata_address_is_refused(settings, serve) -> None:  # type: ignore[no-untyped-def]
+def test_a_redirect_to_the_metadata_address_is_refused(settings, serve) -> None:
     settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.1/32"]
     srv = serve(redirect_to="http://169.254.169.254/latest/meta-data/iam/security-credentials/")
 
@@ -143,7 +143,7 @@ def test_a_redirect_to_the_metadata_address_is_refused(settings, serve) -> None:
     assert [path for path, _ in srv.requests] == ["/redirect"]
 
 
-def test_a_redirect_to_a_loopback_address_that_is_not_allowed_is_refused(settings, serve) -> None:  # type: ignore[no-untyped-def]
+def test_a_redirect_to_a_loopback_address_that_is_not_allowed_is_refused(settings, serve) -> None:
     settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.1/32"]
     internal = serve(host="127.0.0.2")  # another loopback address: not in the allow list
     srv = serve(redirect_to=internal.url + "/admin")
@@ -154,7 +154,7 @@ def test_a_redirect_to_a_loopback_address_that_is_not_allowed_is_refused(setting
     assert internal.requests == []
 
 
-def test_an_allowed_redirect_is_followed_a_bounded_number_of_times(settings, serve) -> None:  # type: ignore[no-untyped-def]
+def test_an_allowed_redirect_is_followed_a_bounded_number_of_times(settings, serve) -> None:
     settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.1/32"]
     target = serve()
     srv = serve(redirect_to=target.url + "/ok")
@@ -170,7 +170,7 @@ def test_an_allowed_redirect_is_followed_a_bounded_number_of_times(settings, ser
     assert len(loop.requests) == http.MAX_REDIRECTS + 1
 
 
-def test_it_connects_to_the_address_it_checked_and_keeps_the_host_name(settings, serve, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_it_connects_to_the_address_it_checked_and_keeps_the_host_name(settings, serve, monkeypatch) -> None:
     # DNS rebinding: the first answer is checked; a later lookup of the same name would answer the
     # metadata address. The connection must use the checked address and never ask again.
     settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.1/32"]

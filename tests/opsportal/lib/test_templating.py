@@ -47,7 +47,7 @@ def test_it_refuses_numbers_too_large_to_compute() -> None:
         render("{{ 2 ** 100000 }}")
 
 
-def test_limits_come_from_settings(settings) -> None:  # type: ignore[no-untyped-def]
+def test_limits_come_from_settings(settings) -> None:
     settings.TEMPLATE_MAX_OUTPUT_CHARS = 10
 
     assert render("{{ 'x' * 10 }}") == "x" * 10
