@@ -274,7 +274,7 @@ def main() -> None:
     ensure_database(url)
     setup_django(url)
     reset_tables()
-    from incidents.integrations.alertmanager.tokens import integration_create
+    from incidents.integrations.alertmanager.integration import integration_create
 
     _, token = integration_create(name="bench", title_template="{{ groupLabels.alertname }} ({{ alerts | length }})")
     cores = os.cpu_count() or 2

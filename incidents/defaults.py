@@ -3,6 +3,8 @@ P1 15 min response / 1 h resolution, P2 1 h / 4 h, P3 4 h / 24 h, P4 24 h / 1 we
 
 from datetime import timedelta
 
+from .models import Severity
+
 SEVERITIES = [
     {"name": "P1", "label": "Critical", "rank": 1, "colour": "#dc2626",
      "description": "Complete service outage, data loss or security breach.",
@@ -21,7 +23,5 @@ SEVERITIES = [
 
 def ensure_severities() -> None:
     """Create the default severities that are missing (after a test flush, or on an empty database)."""
-    from .models import Severity
-
     for row in SEVERITIES:
         Severity.objects.get_or_create(name=row["name"], defaults=row)

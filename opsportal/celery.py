@@ -7,6 +7,8 @@ import os
 from celery import Celery
 from celery.beat import PersistentScheduler
 
+from opsportal.lib import heartbeat
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsportal.settings")
 
 app = Celery("opsportal")
@@ -18,8 +20,6 @@ app.autodiscover_tasks()
 def ping() -> None:
     """Beat sends this every SLA_TICK_SECONDS. Running it proves a worker takes tasks from the broker,
     so it records the worker heartbeat /health reports."""
-    from opsportal.lib import heartbeat
-
     heartbeat.beat("worker")
 
 
@@ -28,6 +28,8 @@ class HeartbeatScheduler(PersistentScheduler):
     never wait for the broker, and records the scheduler heartbeat after each round of them."""
 
     def setup_schedule(self) -> None:
+        # Beat loads this module before Django is set up: Django (and what needs its settings)
+        # is imported only once beat starts, in this process.
         import django
 
         django.setup()

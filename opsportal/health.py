@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from opsportal.celery import app as celery_app
 from opsportal.lib import heartbeat, metrics
 from opsportal.lib.tokens import digests_match
 
@@ -34,11 +35,9 @@ def _check_database() -> dict[str, Any]:
 
 
 def _check_broker() -> dict[str, Any]:
-    from opsportal.celery import app
-
     start = time.perf_counter()
     try:
-        with app.connection_for_write() as conn:
+        with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             transport = conn.transport_cls
     except Exception as exc:  # noqa: BLE001

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from incidents.integrations.alertmanager.integration import integration_create
 from incidents.integrations.alertmanager.models import Alert, AlertStatus
-from incidents.integrations.alertmanager.tokens import integration_create
 from incidents.lifecycle import incident_open
 from incidents.models import Source
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from incidents import lifecycle
-from incidents.integrations.alertmanager.tokens import integration_create
+from incidents.integrations.alertmanager.integration import integration_create
 from incidents.models import Source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("severities")]

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection
 
 from incidents.api.tokens import api_token_issue
-from incidents.integrations.alertmanager.tokens import integration_create
+from incidents.integrations.alertmanager.integration import integration_create
 from incidents.models import EventKind, Incident
 from incidents.notifications.models import Delivery
 from tests.contracts.pagerduty import PagerDutyContract

@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.integrations.alertmanager.integration import integration_create
 from incidents.integrations.alertmanager.models import Alert, AlertStatus
-from incidents.integrations.alertmanager.tokens import integration_create
 from incidents.lifecycle import incident_open
 from incidents.models import Source
 

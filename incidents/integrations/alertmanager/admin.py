@@ -17,7 +17,13 @@ from django.utils.html import format_html
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.views import apply_error
 
-from .integration_settings import EDITABLE, integration_set_enabled, integration_update
+from .integration import (
+    EDITABLE,
+    integration_create,
+    integration_set_enabled,
+    integration_settings_validate,
+    integration_update,
+)
 from .maintenance import (
     maintenance_window_clean,
     maintenance_window_create,
@@ -26,7 +32,7 @@ from .maintenance import (
 )
 from .models import Alert, Integration, MaintenanceWindow, Silence, WebhookDelivery
 from .receiver import webhook_url
-from .tokens import integration_create, integration_rotate_token, integration_settings_validate
+from .tokens import integration_rotate_token
 
 TOKEN_TEMPLATE = "admin/alertmanager/integration/token.html"
 

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from incidents.registry import DemoContext, DemoResult
 
 from .ingest import alertmanager_ingest
+from .integration import integration_create
 from .maintenance import maintenance_window_create
 from .models import Integration
 from .payload import fingerprint_for, parse_payload
 from .receiver import webhook_url
-from .tokens import integration_create
 
 
 def seed_demo(ctx: DemoContext) -> DemoResult:

@@ -10,6 +10,8 @@ class SlackConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import channel
+        # The tasks are registered here, so the hooks can hand work to them by name
+        # (``interactions`` and ``invites`` enqueue without importing the tasks that call them).
+        from . import channel, tasks  # noqa: F401
 
         channel.register()

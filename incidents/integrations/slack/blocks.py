@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# The target of an incident's own channel (one per incident): "incident-channel:<name>".
+OWN_CHANNEL_PREFIX = "incident-channel:"
+
 # Slack's limits (Block Kit reference; slack_sdk.models.blocks validators).
 MAX_BLOCKS = 50
 SECTION_TEXT_MAX = 3000

@@ -25,11 +25,11 @@ from incidents.registry import registry
 
 from . import blocks
 from .client import pace_next, pace_reserve, transport_error, web_client
+from .invites import invites_send
 
 log = logging.getLogger(__name__)
 
 # A target naming an incident's own channel, created on the first send: "incident-channel:inc-42-...".
-OWN_CHANNEL_PREFIX = "incident-channel:"
 EVENTS = frozenset({
     EventKind.OPENED, EventKind.ACKNOWLEDGED, EventKind.MITIGATED, EventKind.ASSIGNED,
     EventKind.SEVERITY_CHANGED, EventKind.NOTE, EventKind.SLA_BREACHED, EventKind.ALERTS,
@@ -59,7 +59,7 @@ class SlackSender:
         pending = list(batch.deliveries)
         try:
             if not root_ts:
-                if conversation.target.startswith(OWN_CHANNEL_PREFIX):
+                if conversation.target.startswith(blocks.OWN_CHANNEL_PREFIX):
                     channel = state.get("channel_id") or self._create_channel(client, conversation, incident, state,
                                                                              outcome)
                 else:
@@ -125,7 +125,7 @@ class SlackSender:
                         state: dict[str, Any], outcome: Outcome) -> str:
         """The incident's own channel: created (a second name if the first is taken), topic set,
         pending invitations sent. Its id is kept at once, so a failed post never creates it twice."""
-        name = conversation.target.removeprefix(OWN_CHANNEL_PREFIX)
+        name = conversation.target.removeprefix(blocks.OWN_CHANNEL_PREFIX)
         try:
             answer = _call(client, "conversations.create", client.conversations_create, name=name)
         except TransportError as exc:
@@ -141,8 +141,6 @@ class SlackSender:
                   topic=blocks.channel_topic(incident))
         except TransportError as exc:  # a channel without a topic still gets the messages
             log.warning("Slack topic not set: %s", exc.message)
-        from .invites import invites_send  # the invites need the channel; import here avoids a cycle
-
         invites_send(conversation.incident, channel_id=channel_id, client=client)
         return channel_id
 
@@ -197,13 +195,13 @@ def own_channel_targets(incident: Incident) -> list[str]:
     if incident.severity.name not in settings.SLACK_INCIDENT_CHANNEL_SEVERITIES:
         return []
     existing = (Conversation.objects.filter(incident=incident, channel="slack",
-                                            target__startswith=OWN_CHANNEL_PREFIX)
+                                            target__startswith=blocks.OWN_CHANNEL_PREFIX)
                 .values_list("target", flat=True).first())
     if existing:  # a later title change must not make a second channel
         return [existing]
     name = blocks.channel_name({"id": incident.pk, "title": incident.title,
                                 "service": incident.service.name if incident.service else ""})
-    return [OWN_CHANNEL_PREFIX + name]
+    return [blocks.OWN_CHANNEL_PREFIX + name]
 
 
 CHANNEL = MessageChannel(

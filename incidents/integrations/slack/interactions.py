@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -247,13 +248,9 @@ def respond(response_url: str, text: str) -> bool:
 
 def _after_commit(task_name: str, *args: Any) -> None:
     """Hand Slack-facing work to a worker once the request's changes are committed."""
-    from . import tasks
-
-    task = getattr(tasks, task_name)
-
     def enqueue() -> None:
         try:
-            task.delay(*args)
+            current_app.tasks[f"incidents.integrations.slack.tasks.{task_name}"].delay(*args)
         except Exception:  # noqa: BLE001 - the broker is down: say so in the log; the user may press again
             log.exception("could not enqueue %s", task_name)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from celery import current_app
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -20,9 +21,12 @@ from incidents.models import Incident
 from incidents.notifications.channels import TransportError
 from incidents.notifications.models import Conversation
 
+from . import blocks
 from .client import transport_error, web_client
 from .models import SlackInvite
 from .users import slack_id_for_user
+
+INVITE_TASK = "incidents.integrations.slack.tasks.slack_invite_task"
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +39,8 @@ def slack_invite(incident: Incident, user_ids: Iterable[int]) -> list[SlackInvit
     incident_id = incident.pk
 
     def enqueue() -> None:
-        from .tasks import slack_invite_task
-
         try:
-            slack_invite_task.delay(incident_id)
+            current_app.tasks[INVITE_TASK].delay(incident_id)
         except Exception:  # noqa: BLE001 - broker down: the channel's first send invites them anyway
             log.warning("could not enqueue Slack invitations", extra={"incident": incident_id})
 
@@ -47,10 +49,8 @@ def slack_invite(incident: Incident, user_ids: Iterable[int]) -> list[SlackInvit
 
 
 def own_channel_id(incident: Incident) -> str:
-    from .channel import OWN_CHANNEL_PREFIX
-
     conversation = Conversation.objects.filter(incident=incident, channel="slack",
-                                               target__startswith=OWN_CHANNEL_PREFIX).first()
+                                               target__startswith=blocks.OWN_CHANNEL_PREFIX).first()
     return str((conversation.state or {}).get("channel_id", "")) if conversation else ""
 
 

@@ -7,8 +7,9 @@ import re
 import pytest
 from django.test import Client
 
+from incidents.integrations.alertmanager.integration import integration_create
 from incidents.integrations.alertmanager.models import Integration, MaintenanceWindow
-from incidents.integrations.alertmanager.tokens import integration_create, integration_for_token
+from incidents.integrations.alertmanager.tokens import integration_for_token
 
 from .webhook_support import alert, make_hook, payload
 

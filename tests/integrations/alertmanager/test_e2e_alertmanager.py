@@ -17,9 +17,9 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from incidents.integrations.alertmanager.client import AlertmanagerClient
+from incidents.integrations.alertmanager.integration import integration_create
 from incidents.integrations.alertmanager.models import Alert, AlertStatus, Silence
 from incidents.integrations.alertmanager.silences import silence_create, silence_expire
-from incidents.integrations.alertmanager.tokens import integration_create
 from incidents.models import EventKind, Incident, Severity, Source, Status
 from tests.conftest import Login
 

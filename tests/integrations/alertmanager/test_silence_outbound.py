@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.integrations.alertmanager.client import AlertmanagerClient
-from incidents.integrations.alertmanager.integration_settings import integration_update
+from incidents.integrations.alertmanager.integration import integration_create, integration_update
 from incidents.integrations.alertmanager.models import Alert, AlertStatus, Integration, Silence
 from incidents.integrations.alertmanager.silences import (
     SilencePermissionError,
@@ -27,7 +27,6 @@ from incidents.integrations.alertmanager.silences import (
     silence_expire,
     silence_refresh,
 )
-from incidents.integrations.alertmanager.tokens import integration_create
 from incidents.lifecycle import incident_open
 from incidents.models import Incident, Severity, Source
 from opsportal.lib.exceptions import ApplicationError

@@ -9,12 +9,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from incidents.integrations.alertmanager.integration import integration_create
 from incidents.integrations.alertmanager.models import Integration
-from incidents.integrations.alertmanager.tokens import (
-    integration_create,
-    integration_for_token,
-    integration_rotate_token,
-)
+from incidents.integrations.alertmanager.tokens import integration_for_token, integration_rotate_token
 from incidents.models import Service
 from opsportal.lib.exceptions import ApplicationError
 

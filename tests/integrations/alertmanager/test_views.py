@@ -9,12 +9,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.integrations.alertmanager.integration import integration_create
 from incidents.integrations.alertmanager.models import (
     Integration,
     MaintenanceWindow,
     WebhookDelivery,
 )
-from incidents.integrations.alertmanager.tokens import integration_create, integration_for_token
+from incidents.integrations.alertmanager.tokens import integration_for_token
 from incidents.lifecycle import incident_open
 from incidents.models import Severity, Source
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.integrations.alertmanager.client import AlertmanagerClient
+from incidents.integrations.alertmanager.integration import integration_create
 from incidents.integrations.alertmanager.models import Alert, AlertStatus, Silence
-from incidents.integrations.alertmanager.tokens import integration_create
 from incidents.lifecycle import incident_open
 from incidents.models import EventKind, Incident, Severity, Source
 

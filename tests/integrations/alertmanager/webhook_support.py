@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.test import Client
 
+from incidents.integrations.alertmanager.integration import integration_create
 from incidents.integrations.alertmanager.models import Integration
-from incidents.integrations.alertmanager.tokens import integration_create
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response

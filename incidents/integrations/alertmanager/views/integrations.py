@@ -19,8 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.views import apply_error, staff_required
 
-from .. import integration_settings, selectors, tokens
+from .. import selectors, tokens
 from ..forms import IntegrationForm
+from ..integration import integration_create as create
+from ..integration import integration_set_enabled, integration_update
 from ..models import DEFAULT_SEVERITY_MAPPING, Integration
 from ..receiver import receiver_name, receiver_snippet, webhook_url
 
@@ -61,7 +63,7 @@ def integration_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                integration, token = tokens.integration_create(
+                integration, token = create(
                     name=form.cleaned_data["name"], **_integration_fields(form.cleaned_data)
                 )
             except ApplicationError as exc:
@@ -127,7 +129,7 @@ def integration_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                integration_settings.integration_update(
+                integration_update(
                     integration=integration,
                     name=form.cleaned_data["name"],
                     **_integration_fields(form.cleaned_data),
@@ -159,7 +161,7 @@ def integration_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     if wanted not in ("0", "1"):
         messages.error(request, "Say enabled=1 or enabled=0.")
         return redirect("alertmanager:integration-detail", pk=pk)
-    integration = integration_settings.integration_set_enabled(integration=integration, enabled=wanted == "1")
+    integration = integration_set_enabled(integration=integration, enabled=wanted == "1")
     if integration.enabled:
         messages.success(request, f"“{integration.name}” is enabled: webhooks are accepted again.")
     else:

@@ -11,9 +11,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from incidents.models import Service
 from opsportal.lib.exceptions import ApplicationError
 
+from ...integration import integration_create
 from ...models import Integration
 from ...receiver import webhook_url
-from ...tokens import integration_create
 
 
 class Command(BaseCommand):
