@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "csp",
     "incidents",
     "incidents.notifications",
+    "incidents.oncall",  # on-call schedules and contact methods (docs/oncall.md)
     "incidents.integrations.alertmanager",
     "incidents.integrations.slack",
     "incidents.integrations.pagerduty",
