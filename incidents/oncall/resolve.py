@@ -28,8 +28,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
+from django.db.models import Prefetch
 
-from .models import Schedule
+from .models import LayerParticipant, Schedule
 
 OVERRIDE = "override"
 
@@ -72,9 +73,15 @@ class ScheduleRows:
 def schedule_rows(schedule: Schedule, *, start: datetime | None = None, end: datetime | None = None) -> ScheduleRows:
     """Read the schedule's rows (prefetched ones are used as they are). Only overrides that
     overlap ``start``..``end`` are needed when a window is given."""
-    layers = sorted(schedule.layers.all(), key=lambda layer: (-layer.order, layer.pk))
+    prefetched = getattr(schedule, "_prefetched_objects_cache", {})
+    layer_rows = (schedule.layers.all() if "layers" in prefetched else schedule.layers.prefetch_related(
+        Prefetch("participants", queryset=LayerParticipant.objects.select_related("user"))))
+    override_rows = schedule.overrides.all() if "overrides" in prefetched else schedule.overrides.select_related("user")
+    if "overrides" not in prefetched and start is not None:
+        override_rows = override_rows.filter(ends_at__gt=start)  # index override_schedule_ends
+    layers = sorted(layer_rows, key=lambda layer: (-layer.order, layer.pk))
     overrides = [
-        o for o in schedule.overrides.all()
+        o for o in override_rows
         if (end is None or o.starts_at < end) and (start is None or o.ends_at > start)
     ]
     return ScheduleRows(

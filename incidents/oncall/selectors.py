@@ -6,16 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from .models import ContactMethod, Layer, Override, Schedule
+from .models import ContactMethod, Layer, LayerParticipant, Override, Schedule
 
 Viewer = AbstractBaseUser | AnonymousUser
 
 
 def schedule_list_for_user(*, user: Viewer) -> QuerySet[Schedule]:
     """Schedules with what resolving them reads, prefetched (one query per relation)."""
-    return Schedule.objects.prefetch_related("layers__participants__user", "overrides__user")
+    return Schedule.objects.prefetch_related(
+        Prefetch("layers__participants", queryset=LayerParticipant.objects.select_related("user")),
+        Prefetch("overrides", queryset=Override.objects.select_related("user", "created_by")),
+    )
 
 
 def schedule_get_for_user(*, user: Viewer, pk: Any) -> Schedule:

@@ -20,11 +20,6 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-@pytest.fixture
-def people(db: None) -> dict[str, User]:
-    return {name: User.objects.create_user(name, f"{name}@example.com") for name in ("alice", "bob", "carol", "dave")}
-
-
 def names(users: list[User]) -> list[str]:
     return [u.username for u in users]
 
