@@ -125,11 +125,7 @@ def oncall_gaps(schedule: Schedule, start: datetime, end: datetime) -> list[tupl
 
 def resolve(rows: ScheduleRows, at: datetime) -> list[tuple[User, str]]:
     """(user, source) pairs on call at ``at``."""
-    covering: list[tuple[User, str]] = []
-    for override in rows.overrides:
-        if override.starts_at <= at < override.ends_at and override.user.is_active:
-            if all(user.pk != override.user.pk for user, _ in covering):
-                covering.append((override.user, OVERRIDE))
+    covering = _overrides_at(rows, at)
     if covering:
         return covering
     for layer in rows.layers:
@@ -144,11 +140,7 @@ def layer_user(layer: LayerRows, zone: ZoneInfo, at: datetime) -> User | None:
     a deleted or deactivated user's turn)."""
     if not layer.users:
         return None
-    turn = turn_at(layer, zone, at)
-    if turn < 0:
-        return None
-    user = layer.users[turn % len(layer.users)]
-    return user if user is not None and user.is_active else None
+    return _turn_user(layer, turn_at(layer, zone, at))
 
 
 def handoff_at(layer: LayerRows, zone: ZoneInfo, turn: int) -> datetime:
@@ -190,56 +182,99 @@ def wall_clock_instant(local: datetime, zone: ZoneInfo) -> datetime:
 
 def segments(rows: ScheduleRows, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime, list[tuple[User, str]]]]:
     """Consecutive windows covering ``start``..``end`` in which the same people are on call: the
-    window is cut at every handoff and override edge inside it."""
+    window is cut at every handoff and override edge inside it. Each layer's turns are walked in
+    step with the windows (not looked up again per window), so a month of one-minute turns costs
+    a pass over its 40,000 handoffs."""
     _aware(start)
     _aware(end)
     if end <= start:
         return
     points = {start, end}
+    walks: list[tuple[LayerRows, int, list[tuple[datetime, int]]]] = []
     for layer in rows.layers:
         if not layer.users:
             continue
-        turn = max(turn_at(layer, rows.zone, start) + 1, 0)
+        first = turn_at(layer, rows.zone, start)
+        starts: list[tuple[datetime, int]] = []
+        turn = max(first + 1, 0)
         while (moment := handoff_at(layer, rows.zone, turn)) < end:
             if moment > start:
+                starts.append((moment, turn))
                 points.add(moment)
             turn += 1
+        walks.append((layer, first, starts))
     for override in rows.overrides:
         for moment in (override.starts_at, override.ends_at):
             if start < moment < end:
                 points.add(moment)
     ordered = sorted(points)
+    current = [first for _, first, _ in walks]
+    position = [0] * len(walks)
     for left, right in zip(ordered, ordered[1:], strict=False):
-        yield left, right, resolve(rows, left)
+        for index, (_, _, starts) in enumerate(walks):
+            while position[index] < len(starts) and starts[position[index]][0] <= left:
+                current[index] = starts[position[index]][1]
+                position[index] += 1
+        covering = _overrides_at(rows, left)
+        if covering:
+            yield left, right, covering
+            continue
+        for index, (layer, _, _) in enumerate(walks):
+            user = _turn_user(layer, current[index])
+            if user is not None:
+                yield left, right, [(user, layer.name)]
+                break
+        else:
+            yield left, right, []
+
+
+def _overrides_at(rows: ScheduleRows, at: datetime) -> list[tuple[User, str]]:
+    covering: list[tuple[User, str]] = []
+    for override in rows.overrides:
+        if override.starts_at <= at < override.ends_at and override.user.is_active:
+            if all(user.pk != override.user.pk for user, _ in covering):
+                covering.append((override.user, OVERRIDE))
+    return covering
+
+
+def _turn_user(layer: LayerRows, turn: int) -> User | None:
+    if turn < 0 or not layer.users:
+        return None
+    user = layer.users[turn % len(layer.users)]
+    return user if user is not None and user.is_active else None
 
 
 def shifts(rows: ScheduleRows, start: datetime, end: datetime) -> list[Shift]:
     """The windows of :func:`segments`, merged per user and source."""
+    return shifts_and_gaps(rows, start, end)[0]
+
+
+def gaps(rows: ScheduleRows, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    return shifts_and_gaps(rows, start, end)[1]
+
+
+def shifts_and_gaps(rows: ScheduleRows, start: datetime,
+                    end: datetime) -> tuple[list[Shift], list[tuple[datetime, datetime]]]:
+    """One pass over the windows: the shifts (merged per user and source) and the gaps."""
     done: list[Shift] = []
+    found: list[tuple[datetime, datetime]] = []
     running: dict[tuple[int, str], tuple[User, datetime]] = {}
-    for left, _right, people in segments(rows, start, end):
+    for left, right, people in segments(rows, start, end):
         now_on = {(user.pk, source): user for user, source in people}
         for key in [k for k in running if k not in now_on]:
             user, since = running.pop(key)
             done.append(Shift(user, since, left, key[1]))
         for key, user in now_on.items():
             running.setdefault(key, (user, left))
+        if not people:
+            if found and found[-1][1] == left:
+                found[-1] = (found[-1][0], right)
+            else:
+                found.append((left, right))
     for key, (user, since) in running.items():
         done.append(Shift(user, since, end, key[1]))
     done.sort(key=lambda s: (s.starts_at, s.source != OVERRIDE, s.user.get_username()))
-    return done
-
-
-def gaps(rows: ScheduleRows, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    found: list[tuple[datetime, datetime]] = []
-    for left, right, people in segments(rows, start, end):
-        if people:
-            continue
-        if found and found[-1][1] == left:
-            found[-1] = (found[-1][0], right)
-        else:
-            found.append((left, right))
-    return found
+    return done, found
 
 
 def next_change(rows: ScheduleRows, at: datetime, horizon: timedelta) -> tuple[datetime, list[User]] | None:

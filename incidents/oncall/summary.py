@@ -62,7 +62,7 @@ def calendar(schedule: Schedule, start: datetime, days: int = CALENDAR_DAYS) -> 
     begin = resolve.wall_clock_instant(datetime.combine(first_day, datetime.min.time()), zone)
     end = resolve.wall_clock_instant(datetime.combine(first_day + timedelta(days=days), datetime.min.time()), zone)
     rows = resolve.schedule_rows(schedule, start=begin, end=end)
-    shifts = resolve.shifts(rows, begin, end)
+    shifts, gaps = resolve.shifts_and_gaps(rows, begin, end)
     by_day = [Day(first_day + timedelta(days=n)) for n in range(days)]
     for shift in shifts:
         first = (shift.starts_at.astimezone(zone).date() - first_day).days
@@ -73,5 +73,4 @@ def calendar(schedule: Schedule, start: datetime, days: int = CALENDAR_DAYS) -> 
                 day.shifts.append(shift)
             else:
                 day.more += 1
-    gaps = resolve.gaps(rows, begin, end)
     return Calendar(by_day, gaps[:GAPS_SHOWN], max(len(gaps) - GAPS_SHOWN, 0), len(shifts))
