@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "csp",
     "incidents",
     "incidents.notifications",
+    "incidents.oncall",  # on-call schedules and contact methods (docs/oncall.md)
     "incidents.integrations.alertmanager",
     "incidents.integrations.slack",
     "incidents.integrations.pagerduty",
@@ -470,6 +471,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # On-call contact methods' "kind" (other components have a "kind" too): docs/oncall.md
+    "ENUM_NAME_OVERRIDES": {"ContactMethodKindEnum": "incidents.oncall.models.ContactMethod.Kind"},
 }
 
 # Largest request body we read (webhooks included); larger ones get 413.

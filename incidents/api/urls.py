@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from incidents.notifications import api as notifications
 
@@ -66,4 +66,5 @@ urlpatterns = [
     path("notification-routes/<int:route_id>/", notifications.RouteDetailApi.as_view(), name="route-detail"),
     path("severities/", reference.SeverityListApi.as_view(), name="severity-list"),
     path("services/", reference.ServiceListApi.as_view(), name="service-list"),
+    path("", include("incidents.oncall.api_urls")),  # schedules, contact methods (docs/oncall.md)
 ]

@@ -17,7 +17,9 @@ class Conversation(models.Model):
     thread. Sends for a conversation happen one at a time, in order (its row is the lock), and it
     remembers what the channel needs to go on (the root message's ts, the dedup key)."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="conversations")
+    # None: a message to one person outside any incident (a test page); outbox.direct_message_create.
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="conversations")
     channel = models.CharField(max_length=32)
     target = models.CharField(max_length=TARGET_MAX)
     # Where the conversation lives on the other side: "C0123:1712345678.000100" for Slack.
@@ -48,7 +50,7 @@ class Delivery(models.Model):
         PREVIEW = "preview", "Not configured (preview)"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="deliveries")
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deliveries")
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(TimelineEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(max_length=32, help_text="The timeline event kind this message announces.")
     channel = models.CharField(max_length=32)

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents.models import Incident, TimelineEvent
+from incidents.models import EventKind, Incident, TimelineEvent
 from incidents.registry import registry
 from opsportal.lib.exceptions import ConflictError, NotFoundError
 
@@ -109,7 +109,9 @@ def conversation_flush(conversation_id: int, *, now: datetime | None = None) -> 
         return 0
     started = timezone.now()
     try:
-        outcome = channel.sender.send(Batch(conversation, due, incident_context(conversation.incident)))
+        context = (incident_context(conversation.incident) if conversation.incident is not None
+                   else dict(conversation.state.get("incident") or {}))
+        outcome = channel.sender.send(Batch(conversation, due, context))
     except TransportError as exc:
         outcome = Outcome(errors={d.pk: exc for d in due})
     except Exception as exc:  # noqa: BLE001 - a bug in a channel must not lose the messages
@@ -211,3 +213,28 @@ def delivery_retry_now(*, delivery: Delivery | int) -> Delivery:
     conversation_id = row.conversation_id
     transaction.on_commit(lambda: _enqueue([conversation_id]))
     return row
+
+
+def direct_message_create(*, channel: str, target: str, text: str, context: dict[str, Any],
+                          subject: str = "") -> Delivery:
+    """One message to one target outside any incident (a user's test page, docs/oncall.md): a
+    conversation of its own with no incident, sent and retried like every delivery. Channels
+    get ``context`` where they would get the incident (the same keys as ``incident_context``),
+    and the delivery's kind is "opened", the first message of a conversation. Call inside a
+    transaction or not; the send is enqueued on commit. A channel without credentials gets a
+    preview row, never sent."""
+    found = registry.message_channel(channel)
+    if found is None:
+        raise NotFoundError(f'No channel "{channel}" is installed.')
+    configured = found.sender.configured()
+    now = timezone.now()
+    conversation = Conversation.objects.create(incident=None, channel=channel, target=target,
+                                               state={"incident": context})
+    delivery = Delivery.objects.create(
+        conversation=conversation, incident=None, event=None, kind=EventKind.OPENED, channel=channel,
+        target=target, payload={"subject": subject, "text": text} if subject else {"text": text},
+        status=S.PENDING if configured else S.PREVIEW, next_attempt_at=now if configured else None, created_at=now,
+    )
+    if configured:
+        transaction.on_commit(lambda: _enqueue([conversation.pk]))
+    return delivery

@@ -23,7 +23,8 @@ def delivery_counts_for_incident(*, user: AbstractBaseUser | AnonymousUser, inci
 
 
 def delivery_get_for_user(*, user: AbstractBaseUser | AnonymousUser, pk: int) -> Delivery:
-    return Delivery.objects.select_related("incident").get(pk=pk)
+    """An incident's delivery; a direct message (a test page, no incident) is not one."""
+    return Delivery.objects.select_related("incident").get(pk=pk, incident__isnull=False)
 
 
 def route_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Route]:

@@ -52,6 +52,7 @@ def delivery_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         status = exc.status_code
     if request.htmx:
+        assert delivery.incident is not None  # delivery_get_for_user returns an incident's deliveries only
         return render(request, DELIVERIES_PANEL, deliveries_panel_context(request, delivery.incident), status=status)
     return redirect(f"/incidents/{delivery.incident_id}/#deliveries")
 

@@ -126,12 +126,15 @@ class SlackSender:
         """The incident's own channel: created (a second name if the first is taken), topic set,
         pending invitations sent. Its id is kept at once, so a failed post never creates it twice."""
         name = conversation.target.removeprefix(blocks.OWN_CHANNEL_PREFIX)
+        owner = conversation.incident
+        if owner is None:  # a direct message (no incident) never names an incident's own channel
+            raise TransportError("Only an incident's conversation can create its own channel.", permanent=True)
         try:
             answer = _call(client, "conversations.create", client.conversations_create, name=name)
         except TransportError as exc:
             if "name_taken" not in exc.message:
                 raise
-            name = f"{name[: blocks.CHANNEL_NAME_MAX - 7]}-{conversation.incident.key[:6].lower()}"
+            name = f"{name[: blocks.CHANNEL_NAME_MAX - 7]}-{owner.key[:6].lower()}"
             answer = _call(client, "conversations.create", client.conversations_create, name=name)
         channel_id = str(answer["channel"]["id"])
         state.update(channel_id=channel_id, channel_name=name)
@@ -141,7 +144,7 @@ class SlackSender:
                   topic=blocks.channel_topic(incident))
         except TransportError as exc:  # a channel without a topic still gets the messages
             log.warning("Slack topic not set: %s", exc.message)
-        invites_send(conversation.incident, channel_id=channel_id, client=client)
+        invites_send(owner, channel_id=channel_id, client=client)
         return channel_id
 
     @staticmethod
