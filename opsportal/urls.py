@@ -13,6 +13,8 @@ urlpatterns = [
     path("integrations/", include("incidents.integrations.alertmanager.urls")),
     path("notifications/", include("incidents.notifications.urls")),
     path("api/v1/", include("incidents.api.urls")),
+    path("api/v1/", include("runbooks.api")),
+    path("runbooks/", include("runbooks.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("hooks/", include("incidents.integrations.alertmanager.webhook_urls")),
