@@ -141,10 +141,13 @@ def run_approve(*, run: RunbookRun | int, actor: Actor, source: str) -> RunbookR
     _check_operator(actor, run, "approve")
     step = _current(run)
     if step is None or step.status != StepStatus.WAITING_APPROVAL:
-        if step is not None and step.approved_by is not None and step.approved_at is not None:
+        # The click that lost the race (or a second click) is told who approved, and when.
+        last = StepRun.objects.filter(run=run, approved_by__isnull=False, index__lte=run.current_index).select_related(
+            "approved_by").order_by("-index").first()
+        if last is not None and last.approved_by is not None and last.approved_at is not None:
             raise ConflictError(
-                f"Step {_label(step)} was already approved by {step.approved_by.get_username()} at "
-                f"{timezone.localtime(step.approved_at).strftime('%H:%M:%S')}.", code="already_approved")
+                f"Step {_label(last)} was already approved by {last.approved_by.get_username()} at "
+                f"{timezone.localtime(last.approved_at).strftime('%H:%M:%S')}.", code="already_approved")
         raise ConflictError(_nothing_to(run, step, "approve"), code="not_waiting")
     now = timezone.now()
     step.approved_by = stored_user(actor)
