@@ -195,16 +195,30 @@ class RunDetailApi(JsonApiView):
         return Response(RunSerializer(_run(request, run_id)).data)
 
 
-def _action_view(name: str, summary: str) -> type[JsonApiView]:
-    service = {"approve": runs.run_approve, "retry": runs.run_retry, "skip": runs.run_skip,
-               "cancel": runs.run_cancel}[name]
+class RunActionSerializer(serializers.Serializer[Any]):
+    step = serializers.IntegerField(required=False, min_value=1, help_text=(
+        "The step (1-based) you mean to approve. Optional; with it, a second click cannot approve the next "
+        "waiting step: it gets 409 naming who approved."))
 
+    class Meta:
+        ref_name = "RunbookRunAction"
+
+
+def _action_view(name: str, summary: str) -> type[JsonApiView]:
     class RunActionApi(JsonApiView):
         @extend_schema(operation_id=f"runbook_run_{name}", summary=summary, tags=["runbooks"], parameters=[RUN_ID],
-                       request=None, responses={200: RunSerializer, **errors(404, 409)})
+                       request=RunActionSerializer if name == "approve" else None,
+                       responses={200: RunSerializer, **errors(403, 404, 409)})
         def post(self, request: Request, run_id: int) -> Response:
             run = _run(request, run_id)
-            service(run=run, actor=actor(request), source=Source.API)
+            who = actor(request)
+            if name == "approve":
+                body = RunActionSerializer(data=request.data if (request.content_type or "").startswith("application/json") else {})
+                body.is_valid(raise_exception=True)
+                runs.run_approve(run=run, actor=who, source=Source.API, step_number=body.validated_data.get("step"))
+            else:
+                {"retry": runs.run_retry, "skip": runs.run_skip, "cancel": runs.run_cancel}[name](
+                    run=run, actor=who, source=Source.API)
             return Response(RunSerializer(_run(request, run_id)).data)
 
     RunActionApi.__name__ = RunActionApi.__qualname__ = f"Run{name.capitalize()}Api"

@@ -133,16 +133,22 @@ def run_start(*, incident: Incident | int, runbook: Runbook | int, actor: Actor,
 
 
 @transaction.atomic
-def run_approve(*, run: RunbookRun | int, actor: Actor, source: str) -> RunbookRun:
+def run_approve(*, run: RunbookRun | int, actor: Actor, source: str, step_number: int | None = None) -> RunbookRun:
     """Approve the step waiting for a person (an approval gate, a manual step done, or an automated
     step that needs approval, which then starts). Two people at once: the run row serialises them;
-    the second gets 409 naming who approved."""
+    the second gets 409 naming who approved. ``step_number`` (1-based, what the person saw; the
+    page always sends it) keeps a second click from approving the *next* waiting step."""
     run = _locked(run)
     _check_operator(actor, run, "approve")
     step = _current(run)
-    if step is None or step.status != StepStatus.WAITING_APPROVAL:
+    if step is not None and step_number is not None and step_number != step.index + 1:
+        step = StepRun.objects.select_related("approved_by").filter(run=run, index=step_number - 1).first()
+        if step is None:
+            raise ConflictError(f"The run has no step {step_number}.", code="not_waiting")
+    if step is None or step.status != StepStatus.WAITING_APPROVAL or step.index != run.current_index:
         # The click that lost the race (or a second click) is told who approved, and when.
-        last = StepRun.objects.filter(run=run, approved_by__isnull=False, index__lte=run.current_index).select_related(
+        upto = step.index if step is not None and step_number is not None else run.current_index
+        last = StepRun.objects.filter(run=run, approved_by__isnull=False, index__lte=upto).select_related(
             "approved_by").order_by("-index").first()
         if last is not None and last.approved_by is not None and last.approved_at is not None:
             raise ConflictError(
@@ -341,7 +347,7 @@ def _locked(run: RunbookRun | int) -> RunbookRun:
 
 
 def _current(run: RunbookRun) -> StepRun | None:
-    return StepRun.objects.select_for_update().select_related("approved_by").filter(
+    return StepRun.objects.select_for_update(of=("self",)).select_related("approved_by").filter(
         run=run, index=run.current_index).first()
 
 

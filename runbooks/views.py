@@ -4,6 +4,8 @@ becomes an inline message with its 4xx status."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -28,7 +30,7 @@ steps:
   - title: Approve restart
     action: approval
 """
-RUN_ACTIONS = {"approve": runs.run_approve, "retry": runs.run_retry, "skip": runs.run_skip, "cancel": runs.run_cancel}
+RUN_ACTIONS: dict[str, Callable[..., RunbookRun]] = {"approve": runs.run_approve, "retry": runs.run_retry, "skip": runs.run_skip, "cancel": runs.run_cancel}
 
 
 def _incident(request: HtmxHttpRequest, pk: int) -> Incident:
@@ -145,8 +147,12 @@ def run_action(request: HtmxHttpRequest, run_pk: int, action: str) -> HttpRespon
         run = selectors.run_get_for_user(user=request.user, pk=run_pk)
     except RunbookRun.DoesNotExist:
         raise Http404(f"Runbook run {run_pk} does not exist.") from None
+    step = request.POST.get("step", "")
     try:
-        RUN_ACTIONS[action](run=run, actor=request.user, source=Source.WEB)
+        if action == "approve" and step.isdigit():
+            runs.run_approve(run=run, actor=request.user, source=Source.WEB, step_number=int(step))
+        else:
+            RUN_ACTIONS[action](run=run, actor=request.user, source=Source.WEB)
     except ApplicationError as exc:
         return _panel_answer(request, run.incident, error=exc.message, status=exc.status_code)
     return _panel_answer(request, run.incident)
