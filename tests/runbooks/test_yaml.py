@@ -36,3 +36,11 @@ def test_a_broken_file_names_the_runbook_and_field_and_imports_nothing(tmp_path,
     with pytest.raises(CommandError, match=r"runbook 2 \(Broken\): Step 1 “Wait”: seconds must be between"):
         call_command("runbook_import", str(path), stdout=StringIO())
     assert not Runbook.objects.exists()
+
+
+def test_the_admin_lists_runbooks_and_runs(admin_client, severities) -> None:
+    call_command("runbook_import", "--examples", stdout=StringIO())
+    book = Runbook.objects.get(name="Database recovery")
+    page = admin_client.get(f"/admin/runbooks/runbook/{book.pk}/change/")
+    assert page.status_code == 200 and "Approve restart" in page.content.decode()
+    assert admin_client.get("/admin/runbooks/runbookrun/").status_code == 200
