@@ -42,7 +42,8 @@ class StepRunInline(admin.TabularInline[StepRun, RunbookRun]):
     model = StepRun
     extra = 0
     fields = ["index", "title", "action", "status", "attempts", "started_at", "finished_at", "approved_by", "output"]
-    readonly_fields = fields
+    readonly_fields = ["index", "title", "action", "status", "attempts", "started_at", "finished_at", "approved_by",
+                       "output"]
     can_delete = False
 
 
