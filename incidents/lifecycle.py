@@ -34,6 +34,7 @@ from .models import (
     TimelineEvent,
 )
 from .notifications import outbox
+from .registry import registry
 
 S = Status
 # action -> statuses it may start from. Acknowledge and resolve work from any open state that
@@ -163,6 +164,7 @@ def incident_open(
     _record(incident, EventKind.OPENED, actor=actor, source=source,
             message=f"Opened as {severity.name} {severity.label}.",
             data={"severity": severity.name}, at=now)
+    registry.incident_opened(incident)
     return incident
 
 

@@ -193,6 +193,7 @@ class EventKind(models.TextChoices):
     SLA_BREACHED = "sla_breached", "SLA breached"
     ALERTS = "alerts", "Alerts"
     SILENCE = "silence", "Silence"
+    RUNBOOK = "runbook", "Runbook"
 
 
 class TimelineEvent(models.Model):

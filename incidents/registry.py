@@ -1,5 +1,5 @@
 """What integrations add to the core: panels on the incident page and the dashboard, navigation
-entries, message channels and demo data (docs/architecture.md section 6).
+entries, message channels, demo data and what runs when an incident opens (docs/architecture.md section 6).
 
 The core imports no integration. Each integration's ``AppConfig.ready()`` registers its pieces
 here, and the core's pages render whatever is registered, in ``order``. Slack, PagerDuty, email
@@ -8,16 +8,20 @@ and runbooks plug in the same way.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.http import HttpRequest
 
 from .models import Incident, Service
 from .notifications.channels import MessageChannel
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class DemoResult:
 
 
 DemoSeeder = Callable[[DemoContext], DemoResult]
+# Called inside incident_open's transaction with the new incident (runbook triggers start runs).
+IncidentHook = Callable[[Incident], None]
 
 
 class Registry:
@@ -79,6 +85,7 @@ class Registry:
         self.nav_entries: list[NavEntry] = []
         self.demo_seeders: list[tuple[int, DemoSeeder]] = []
         self.message_channels: list[MessageChannel] = []
+        self.incident_opened_hooks: list[IncidentHook] = []
 
     def add_incident_panel(self, panel: IncidentPanel) -> None:
         self._add(self.incident_panels, panel)
@@ -102,6 +109,20 @@ class Registry:
         if all(existing is not seeder for _, existing in self.demo_seeders):
             self.demo_seeders.append((order, seeder))
             self.demo_seeders.sort(key=lambda pair: pair[0])
+
+    def add_incident_opened_hook(self, hook: IncidentHook) -> None:
+        """``hook(incident)`` runs in the transaction that opened the incident, after its timeline
+        event, in a savepoint of its own: a hook that fails is logged and the incident still opens."""
+        if all(existing is not hook for existing in self.incident_opened_hooks):
+            self.incident_opened_hooks.append(hook)
+
+    def incident_opened(self, incident: Incident) -> None:
+        for hook in self.incident_opened_hooks:
+            try:
+                with transaction.atomic():
+                    hook(incident)
+            except Exception:  # noqa: BLE001 - an add-on's failure must not stop an incident opening
+                log.exception("incident-opened hook %s failed", getattr(hook, "__qualname__", hook))
 
     @staticmethod
     def _add(items: list[Any], item: Any) -> None:

@@ -351,6 +351,27 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # Who gets incident email when no route for channel "email" matches: comma-separated addresses.
 NOTIFY_EMAIL_TO = env.str("NOTIFY_EMAIL_TO", default="")
 
+# --- Runbooks (docs/runbooks.md) ----------------------------------------------------------------
+# Secrets steps refer to by name (never stored in a step): RUNBOOK_SECRET_OPS_API_TOKEN=... is "OPS_API_TOKEN".
+RUNBOOK_SECRETS: dict[str, str] = {
+    name.removeprefix("RUNBOOK_SECRET_"): value
+    for name, value in env.ENVIRON.items() if name.startswith("RUNBOOK_SECRET_") and value
+}
+# The `command` action runs only when enabled, and only programs named here (absolute paths), as argv.
+RUNBOOK_COMMANDS_ENABLED = env.bool("RUNBOOK_COMMANDS_ENABLED", default=False)
+RUNBOOK_COMMAND_ALLOWLIST = [p.strip() for p in env.list("RUNBOOK_COMMAND_ALLOWLIST", default=[]) if p.strip()]
+# Output kept per step (a marker says how much was cut) and response bytes read per HTTP step.
+RUNBOOK_OUTPUT_MAX_BYTES = env.int("RUNBOOK_OUTPUT_MAX_BYTES", default=64 * 1024)
+RUNBOOK_HTTP_MAX_BODY_BYTES = env.int("RUNBOOK_HTTP_MAX_BODY_BYTES", default=1024 * 1024)
+# A step still "running" this long after its own timeout (its worker was killed) is failed or retried.
+RUNBOOK_REAPER_GRACE_SECONDS = env.float("RUNBOOK_REAPER_GRACE_SECONDS", default=30.0)
+# A step handed to the workers but not picked up within this long (broker down, task lost) is re-sent.
+RUNBOOK_QUEUE_GRACE_SECONDS = env.float("RUNBOOK_QUEUE_GRACE_SECONDS", default=300.0)
+RUNBOOK_SWEEP_SECONDS = env.float("RUNBOOK_SWEEP_SECONDS", default=2.0)
+# `wait` steps falling due, and the reaper of steps whose worker died: database timers in the scheduler.
+SCHEDULER_SWEEPS["runbook-waits"] = ("runbooks.runs.runbook_waits_sweep", RUNBOOK_SWEEP_SECONDS)
+SCHEDULER_SWEEPS["runbook-reaper"] = ("runbooks.runs.runbook_reaper_sweep", RUNBOOK_SWEEP_SECONDS)
+
 # Heartbeats are written by the worker and the scheduler and read by the web process. Short socket
 # timeouts: a hung Redis makes /health answer "unhealthy" quickly instead of hanging.
 CACHES = {

@@ -14,6 +14,8 @@ urlpatterns = [
     path("notifications/", include("incidents.notifications.urls")),
     path("oncall/", include("incidents.oncall.urls")),
     path("api/v1/", include("incidents.api.urls")),
+    path("api/v1/", include("runbooks.api")),
+    path("runbooks/", include("runbooks.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("hooks/", include("incidents.integrations.alertmanager.webhook_urls")),

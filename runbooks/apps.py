@@ -2,7 +2,13 @@ from django.apps import AppConfig
 
 
 class RunbooksConfig(AppConfig):
-    """Runbooks attached to incidents (docs/architecture.md section 7); built in a later issue."""
+    """Runbooks attached to incidents (docs/runbooks.md): registers the run panel on the incident
+    page, the navigation entry, demo data and the incident-opened hook of auto-start triggers."""
 
     name = "runbooks"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import panels
+
+        panels.register()

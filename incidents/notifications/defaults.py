@@ -67,6 +67,10 @@ Actions Taken: {{ event.message }}
         "REOPENED - " + _HEADER,
         "🔁 Reopened by {{ event.actor or event.source }}: {{ event.message }}",
     ),
+    "runbook": (
+        "Runbook - " + _HEADER,
+        "📒 {{ event.message }}",
+    ),
     "closed": (
         "Closed - " + _HEADER,
         "🗄️ Closed by {{ event.actor or event.source }}.",
@@ -86,4 +90,5 @@ EVENT_LABELS: dict[str, str] = {
     "resolved": "Resolved",
     "reopened": "Reopened",
     "closed": "Closed",
+    "runbook": "Runbook steps",
 }

@@ -78,11 +78,15 @@ def request(
     headers: dict[str, str] | None = None,
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     follow_redirects: bool = False,
+    stream: bool = False,
+    data: str | bytes | None = None,
 ) -> requests.Response:
     """Send one request; return the response when it answered 2xx or 3xx, else raise HttpError.
 
     Redirects are returned as they are unless ``follow_redirects``; then up to MAX_REDIRECTS hops
-    are followed, each checked by the outbound guard as the first request was.
+    are followed, each checked by the outbound guard as the first request was. With ``stream`` the
+    body is not read here: the caller reads as much as it wants from ``response.raw`` and closes it
+    (an error answer's body is then not read at all). ``data`` is a raw body (``json_body`` encodes).
     """
     all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
     adapter = outbound.GuardedAdapter()
@@ -96,10 +100,12 @@ def request(
                 method,
                 url,
                 json=json_body,
+                data=data,
                 params=params,
                 headers=all_headers,
                 timeout=timeout,
                 allow_redirects=follow_redirects,
+                stream=stream,
             )
     except outbound.OutboundRefused as exc:
         # A refused redirect hop is named by its address, not its URL: a Location can carry secrets.
@@ -121,11 +127,13 @@ def request(
     except requests.exceptions.RequestException as exc:  # invalid URL, too many redirects, ...
         raise HttpError(f"Request to {url} failed: {exc}.", url=url) from None
     if response.status_code >= 400:
+        if stream:
+            response.close()
         raise HttpError(
             f"{url} answered {status_text(response.status_code)}.",
             url=url,
             status_code=response.status_code,
-            body=_excerpt(response),
+            body="" if stream else _excerpt(response),
         )
     return response
 

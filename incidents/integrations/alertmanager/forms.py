@@ -13,9 +13,9 @@ from django.utils import timezone
 from incidents.models import Service, Severity
 from opsportal.lib.durations import format_duration, parse_duration
 from opsportal.lib.exceptions import ApplicationError
+from opsportal.lib.matchers import LABEL_NAME, matchers_parse
 from opsportal.lib.validators import ServiceURLValidator
 
-from .matchers import LABEL_NAME, matchers_parse
 from .models import Integration
 
 

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from opsportal.lib.actors import Actor, stored_user
 from opsportal.lib.exceptions import ApplicationError, ConflictError, NotFoundError
+from opsportal.lib.matchers import matchers_match, matchers_parse, matchers_validate
 
-from .matchers import matchers_match, matchers_parse, matchers_validate
 from .models import Integration, MaintenanceWindow
 
 NAME_MAX = 100

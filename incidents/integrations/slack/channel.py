@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 EVENTS = frozenset({
     EventKind.OPENED, EventKind.ACKNOWLEDGED, EventKind.MITIGATED, EventKind.ASSIGNED,
     EventKind.SEVERITY_CHANGED, EventKind.NOTE, EventKind.SLA_BREACHED, EventKind.ALERTS,
-    EventKind.RESOLVED, EventKind.REOPENED, EventKind.CLOSED,
+    EventKind.RESOLVED, EventKind.REOPENED, EventKind.CLOSED, EventKind.RUNBOOK,
 })
 _workspace_urls: dict[tuple[str, str], str] = {}
 

@@ -15,10 +15,10 @@ from incidents.integrations.alertmanager.maintenance import (
     maintenance_window_end,
     maintenance_windows_active,
 )
-from incidents.integrations.alertmanager.matchers import matchers_format, matchers_parse
 from incidents.integrations.alertmanager.models import Alert, AlertStatus, MaintenanceWindow
 from incidents.models import Incident
 from opsportal.lib.exceptions import ApplicationError, ConflictError
+from opsportal.lib.matchers import matchers_format, matchers_parse
 
 from .webhook_support import Hook, alert, make_hook, payload
 

@@ -8,8 +8,7 @@ from typing import Any
 from django import template
 
 from opsportal.lib.durations import format_duration
-
-from ..matchers import matchers_format
+from opsportal.lib.matchers import matchers_format
 
 register = template.Library()
 

@@ -1,6 +1,6 @@
 """Label matchers, as Alertmanager writes them (``service="checkout", instance=~"web-.*"``):
-parsing, validation, formatting and matching. Maintenance windows and silences use these, and the
-pages show matchers in this one text form.
+parsing, validation, formatting and matching. Maintenance windows and silences (Alertmanager)
+and runbook triggers use these, and the pages show matchers in this one text form.
 
 A matcher is ``{"name", "value", "is_regex", "is_equal"}``; regexes are anchored, like
 Alertmanager's.

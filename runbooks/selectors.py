@@ -1,0 +1,43 @@
+"""Reads of runbooks and runs for pages and the API (every signed-in user sees them, as incidents)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, QuerySet
+
+from incidents.models import Incident
+
+from .models import Runbook, RunbookRun, StepRun
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def runbook_list_for_user(*, user: User) -> QuerySet[Runbook]:
+    return Runbook.objects.prefetch_related("steps", "triggers").order_by("name")
+
+
+def runbook_get_for_user(*, user: User, pk: int) -> Runbook:
+    """Raises Runbook.DoesNotExist for unknown ids (callers answer 404)."""
+    return Runbook.objects.prefetch_related("steps", "triggers").get(pk=pk)
+
+
+def _steps() -> Prefetch[Any]:
+    return Prefetch("steps", queryset=StepRun.objects.select_related("approved_by").order_by("index"))
+
+
+def run_get_for_user(*, user: User, pk: int) -> RunbookRun:
+    return RunbookRun.objects.select_related("incident", "incident__commander", "started_by").prefetch_related(
+        _steps()).get(pk=pk)
+
+
+def run_list_for_incident(*, user: User, incident: Incident) -> QuerySet[RunbookRun]:
+    return RunbookRun.objects.filter(incident=incident).select_related("started_by", "incident").prefetch_related(
+        _steps()).order_by("-started_at", "-id")
+
+
+def run_version_for_incident(*, incident: Incident) -> str:
+    """Changes whenever a run of the incident or one of its steps changes (the panel's 204 poll)."""
+    rows = RunbookRun.objects.filter(incident=incident).values_list("pk", "revision")
+    return "-".join(f"{pk}.{rev}" for pk, rev in sorted(rows)) or "none"

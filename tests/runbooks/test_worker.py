@@ -1,0 +1,151 @@
+"""With a real Celery worker on PostgreSQL and Redis: steps advance through the database, and a
+worker SIGKILLed mid-step leaves the step visibly failed by the reaper, never "running" forever
+and never run twice. Two people approving at once: one wins."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+from django.utils import timezone
+
+from incidents import lifecycle
+from incidents.models import Severity, Source
+from opsportal.lib.exceptions import ConflictError
+from runbooks import editing, runs
+from runbooks.models import RunbookRun, StepRun
+
+from .conftest import SLOW_STEP, Target
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+def start_worker(tmp_path: Path, *, concurrency: int = 1) -> subprocess.Popen[bytes]:
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "opsportal.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        "OPSPORTAL_DATA_DIR": str(tmp_path),
+        "LOG_FORMAT": "text",
+        "OUTBOUND_ALLOW_NETWORKS": "127.0.0.1/32",
+        "RUNBOOK_COMMANDS_ENABLED": "true",
+        "RUNBOOK_COMMAND_ALLOWLIST": SLOW_STEP,
+    }
+    log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115 - closed with the process
+    pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "--concurrency", str(concurrency)]
+    return subprocess.Popen([CELERY, "-A", "opsportal", "worker", *pool, "--without-gossip", "--without-mingle",
+                             "--loglevel", "INFO"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            cwd=settings.BASE_DIR, start_new_session=True)
+
+
+def wait_for(predicate, what: str, tmp_path: Path, timeout: float = 45) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    log = (tmp_path / "worker.log").read_text(errors="replace")[-4000:] if (tmp_path / "worker.log").exists() else ""
+    pytest.fail(f"timed out waiting for {what}\n{log}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_a_real_worker_runs_the_steps_one_after_the_other(severities: dict[str, Severity], target: Target,
+                                                        tmp_path: Path) -> None:
+    book = editing.runbook_save(data={"name": "Checks", "steps": [
+        {"title": f"Check {i}", "action": "http_check", "params": {"url": target.url + f"/ok/{i}"}}
+        for i in range(3)]}, actor=None)
+    incident = lifecycle.incident_open(title="x", severity=severities["P3"], source=Source.WEB)
+    worker = start_worker(tmp_path)
+    try:
+        run = runs.run_start(incident=incident, runbook=book, actor=None, source=Source.WEB)
+        wait_for(lambda: RunbookRun.objects.get(pk=run.pk).status == "succeeded", "the run to succeed", tmp_path)
+    finally:
+        stop(worker)
+    assert [r["path"] for r in target.requests] == ["/ok/0", "/ok/1", "/ok/2"]
+    assert all(s.attempts == 1 for s in StepRun.objects.filter(run=run))
+
+
+def test_a_worker_killed_mid_step_leaves_the_step_failed_by_the_reaper_not_run_twice(
+        severities: dict[str, Severity], tmp_path: Path, settings) -> None:
+    settings.RUNBOOK_COMMANDS_ENABLED = True
+    settings.RUNBOOK_COMMAND_ALLOWLIST = [SLOW_STEP]
+    marker = tmp_path / "started"
+    book = editing.runbook_save(data={"name": "Slow", "steps": [
+        {"title": "Slow", "action": "command", "params": {"argv": [SLOW_STEP, str(marker)]}, "timeout_seconds": 30}]},
+        actor=None)
+    incident = lifecycle.incident_open(title="x", severity=severities["P3"], source=Source.WEB)
+    worker = start_worker(tmp_path)
+    try:
+        run = runs.run_start(incident=incident, runbook=book, actor=None, source=Source.WEB)
+        wait_for(marker.exists, "the step to start in the worker", tmp_path)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        marker.unlink()
+        step = StepRun.objects.get(run=run)
+        assert step.status == "running" and step.claimed_attempt == 1
+        assert runs.runbook_reaper_sweep() == 0, "not before its deadline"
+        # A fresh worker gets the unacknowledged task again only after the visibility timeout; were it
+        # delivered at once, the claim would refuse it. Either way the step must not start again.
+        worker = start_worker(tmp_path)
+        time.sleep(3)
+        assert not marker.exists(), "the killed attempt ran a second time"
+        assert runs.runbook_reaper_sweep(now=timezone.now() + timedelta(minutes=5)) == 1
+    finally:
+        stop(worker)
+    step.refresh_from_db()
+    run.refresh_from_db()
+    assert step.status == "failed" and "Attempt 1 was lost" in step.output
+    assert step.attempt_log[0]["lost"] is True
+    assert run.status == "failed"
+
+
+def test_two_people_approving_at_once_one_wins(severities: dict[str, Severity], responder, other_responder) -> None:
+    book = editing.runbook_save(data={"name": "Gate", "steps": [{"title": "Go?", "action": "approval"},
+                                                                {"title": "Then", "action": "manual"}]}, actor=None)
+    incident = lifecycle.incident_open(title="x", severity=severities["P3"], source=Source.WEB)
+    run = runs.run_start(incident=incident, runbook=book, actor=None, source=Source.WEB)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def approve(user) -> None:
+        barrier.wait()
+        try:
+            runs.run_approve(run=run.pk, actor=user, source=Source.WEB, step_number=1)
+            outcomes.append("won")
+        except ConflictError as exc:
+            outcomes.append(exc.message)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve, args=(u,)) for u in (responder, other_responder)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes)[-1] == "won" and outcomes.count("won") == 1
+    assert "already approved by" in sorted(outcomes)[0]
+    steps = list(StepRun.objects.filter(run=run).order_by("index"))
+    assert steps[0].status == "succeeded" and steps[1].status == "waiting_approval"
