@@ -192,5 +192,5 @@ def test_a_busy_channel_gives_each_waiting_incident_its_own_slot_in_order(
     waits = [Conversation.objects.get(incident=i, channel="slack").next_send_at for i in incidents[1:]]
     times = [w for w in waits if w is not None]
     assert len(times) == 4
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
     assert all(0.9 < gap < 1.1 for gap in gaps), waits
