@@ -12,11 +12,9 @@ from then on it is a conversation like any other.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -26,7 +24,7 @@ from incidents.notifications.models import Conversation, Delivery
 from incidents.registry import registry
 
 from . import blocks
-from .client import pace_reserve, transport_error, web_client
+from .client import pace_next, pace_reserve, transport_error, web_client
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +64,7 @@ class SlackSender:
                                                                              outcome)
                 else:
                     channel = conversation.target
-                if self._held(channel, outcome, state):
+                if self._held(channel, outcome):
                     return outcome
                 first = pending.pop(0)
                 answer = _call(client, "chat.postMessage", client.chat_postMessage, channel=channel,
@@ -78,7 +76,7 @@ class SlackSender:
                 outcome.conversation.update(external_ref=ref, external_url=self._permalink(client, channel, root_ts))
                 state["root_stale"] = False
             if pending:
-                if self._held(channel, outcome, state):
+                if self._held(channel, outcome):
                     return outcome
                 reply = blocks.thread_reply([_update(d) for d in pending], incident_url=str(incident.get("url", "")))
                 answer = _call(client, "chat.postMessage", client.chat_postMessage, channel=channel,
@@ -97,24 +95,16 @@ class SlackSender:
                     outcome.errors[delivery.pk] = exc
         finally:
             outcome.conversation["state"] = state
+            if channel and "next_send_at" not in outcome.conversation:
+                outcome.conversation["next_send_at"] = pace_next(channel)
         return outcome
 
     @staticmethod
-    def _held(channel: str, outcome: Outcome, state: dict[str, Any]) -> bool:
-        """Wait for the channel's rate limit: the rest of the batch stays due until the slot taken
-        for it (kept in the conversation's state, so the flush at that time sends at once)."""
-        slot = state.get("pace_slot")
-        if isinstance(slot, dict) and slot.get("channel") == channel:
-            at = datetime.fromisoformat(str(slot.get("at")))
-            if at > timezone.now():
-                outcome.conversation["next_send_at"] = at
-                return True
-            del state["pace_slot"]
-            return False
+    def _held(channel: str, outcome: Outcome) -> bool:
+        """Wait for the channel's rate limit: the rest of the batch stays due until then."""
         wait_until = pace_reserve(channel)
         if wait_until is None:
             return False
-        state["pace_slot"] = {"channel": channel, "at": wait_until.isoformat()}
         outcome.conversation["next_send_at"] = wait_until
         return True
 

@@ -78,12 +78,9 @@ def _retry_after(headers: dict[str, str | list[str]] | object) -> float | None:
 
 
 def pace_reserve(channel: str, *, now: datetime | None = None) -> datetime | None:
-    """Take the next slot for one message to ``channel`` (a GCRA limiter: SLACK_CHANNEL_MESSAGES_PER_SECOND
+    """Take a slot for one message to ``channel`` (a GCRA limiter: SLACK_CHANNEL_MESSAGES_PER_SECOND
     with bursts of SLACK_CHANNEL_BURST, shared by every worker through the database). Returns None
-    when the message may go now, else the time of the slot taken for it: the caller sends then
-    without asking again. Every waiting conversation holds a slot of its own, in the order they
-    asked, so a busy channel's backlog is flushed once per message instead of every waiting
-    conversation retrying at each free slot."""
+    when the message may go now, else the time it may go (and nothing is taken)."""
     now = now or timezone.now()
     interval = timedelta(seconds=1 / max(settings.SLACK_CHANNEL_MESSAGES_PER_SECOND, 0.001))
     allowance = interval * int(max(settings.SLACK_CHANNEL_BURST - 1, 0))
@@ -91,7 +88,19 @@ def pace_reserve(channel: str, *, now: datetime | None = None) -> datetime | Non
         row, _ = SlackChannelPace.objects.select_for_update().get_or_create(
             channel=channel[:255], defaults={"next_at": now})
         tat: datetime = max(row.next_at, now)
+        if tat - now > allowance:
+            return tat - allowance
         row.next_at = tat + interval
         row.save(update_fields=["next_at"])
-    slot: datetime = tat - allowance
-    return slot if slot > now else None
+    return None
+
+
+def pace_next(channel: str, *, now: datetime | None = None) -> datetime | None:
+    """When the next message to ``channel`` may go, or None if it may go now."""
+    now = now or timezone.now()
+    row = SlackChannelPace.objects.filter(channel=channel[:255]).first()
+    if row is None:
+        return None
+    interval = timedelta(seconds=1 / max(settings.SLACK_CHANNEL_MESSAGES_PER_SECOND, 0.001))
+    at: datetime = row.next_at - interval * max(settings.SLACK_CHANNEL_BURST - 1, 0)
+    return at if at > now else None

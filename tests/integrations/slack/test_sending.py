@@ -175,22 +175,3 @@ def test_a_full_channel_waits_for_its_rate_limit(
     assert Delivery.objects.get(incident=second, channel="slack").status == "pending"
     assert waiting.next_send_at is not None and waiting.next_send_at > timezone.now()
     assert Delivery.objects.get(incident=first, channel="slack").status == "sent"
-
-
-def test_a_busy_channel_gives_each_waiting_incident_its_own_slot_in_order(
-    p3: Severity, slack_server: SlackContractServer, settings
-) -> None:
-    """A storm into one channel: the waiting conversations do not all wake at the next free slot
-    and race for it (every worker flushing every one of them each second); each waits for a slot
-    of its own, in the order they were announced, and a flush before its slot sends nothing."""
-    settings.SLACK_CHANNEL_BURST, settings.SLACK_CHANNEL_MESSAGES_PER_SECOND = 1, 1.0
-    incidents = [lifecycle.incident_open(title=f"Storm {n}", severity=p3, source=Source.WEB) for n in range(5)]
-    flush_all()
-    flush_all()  # a second pass before any slot is due changes nothing
-
-    assert len(slack_server.roots(C)) == 1
-    waits = [Conversation.objects.get(incident=i, channel="slack").next_send_at for i in incidents[1:]]
-    times = [w for w in waits if w is not None]
-    assert len(times) == 4
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
-    assert all(0.9 < gap < 1.1 for gap in gaps), waits
