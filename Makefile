@@ -55,6 +55,7 @@ bench: install-test
 	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python -m bench.alertmanager_ingest
 	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python -m bench.page_load
 	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python -m bench.runbooks
+	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python -m bench.notifications
 
 clean:
 	rm -rf $(VENV) data staticfiles

@@ -1,0 +1,529 @@
+"""Notifications benchmark (``make bench``). Prints figures beside their targets; never fails the run.
+
+The real processes: ``bin/serve web`` (gunicorn, 2 workers x 8 threads), ``bin/serve worker`` (one
+Celery worker, 2 pool processes) and ``bin/serve scheduler`` (beat and the outbox sweep), on PostgreSQL
+(``opsp_bench_notifications`` on the server of DATABASE_URL, or BENCH_DATABASE_URL) and Redis
+(REDIS_URL with its own queue name and cache prefix, else a redis-server started here on a free port).
+Slack's Web API and PagerDuty's Events API are the contract servers of tests/contracts, running in
+this process; the Slack one stamps when each call arrived.
+
+1. Latency, webhook -> Slack root message, over 200 incidents (200 distinct groups posted at 10/s).
+   Slack allows about one message per second per channel (the app paces itself to that), so 10
+   incidents a second into one channel cannot be announced within a second by anyone: the 200 groups
+   belong to 20 services, each routed to its own Slack channel (0.5 incidents/s per channel).
+2. The 10,000-alert, 50-group storm of bench/alertmanager_ingest.py with Slack and PagerDuty on:
+   root messages, Slack calls per incident, every delivery sent once the outbox drains, and the
+   ingestion rate against the same storm with notifications truly off (the channels installed but
+   not registered: bench/notifications_off_settings.py) and with them unconfigured (preview rows).
+   Its incidents are P1 and would each get their own Slack channel too; that is switched off
+   (SLACK_INCIDENT_CHANNEL_SEVERITIES empty) so each incident has exactly one Slack conversation.
+3. Ingestion against the floor: ../shared/bench/limit_probe.py (two upserts per post), loaded from
+   where it lies, never copied into the repo, on the same storm and on single-alert posts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from bench.alertmanager_ingest import (
+    SENDERS,
+    Sender,
+    alert,
+    body,
+    ensure_database,
+    free_port,
+    percentile,
+    report,
+    storm,
+)
+from tests.contracts.pagerduty import PagerDutyContract
+from tests.contracts.slack import DEFAULT_CHANNEL_ID, SlackContractServer
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "opsp_bench_notifications"
+DATA = Path(os.environ.get("OPSPORTAL_DATA_DIR") or ROOT / "data" / "bench")
+ROUTING_KEY = "B3NCHR0UT1NGKEY0123456789abcdefA"
+QUEUE = "opsp-bench-notifications"
+LATENCY_INCIDENTS, LATENCY_RATE, LATENCY_CHANNELS = 200, 10.0, 20
+SINGLE_POSTS = 400
+DRAIN_SECONDS = 300.0
+TARGET_P95_S, TARGET_CALLS, TARGET_RATIO, TARGET_FLOOR = 1.0, 3, 0.8, 0.5
+GROUP_RE = re.compile(r"(Lat\d{3}|Storm\d{2})")
+
+
+# --- the Slack contract server, stamping arrivals ----------------------------------------------
+
+
+class TimedSlack(SlackContractServer):
+    """The contract server, plus one record per chat call: (arrival, method, channel, root ts, group)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple[float, str, str, str, str]] = []
+        self._arrival = threading.local()
+
+    def handle(self, method: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+        self._arrival.at = time.time()
+        return super().handle(method, headers, raw)
+
+    def _note(self, method: str, channel: str, root: str, args: dict[str, Any]) -> None:
+        found = GROUP_RE.search(json.dumps(args))
+        self.log.append((self._arrival.at, method, channel, root, found.group(1) if found else ""))
+
+    def api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        result = super().api_chat_postMessage(args)
+        self._note("root" if not args.get("thread_ts") else "reply", result["channel"],
+                   str(args.get("thread_ts") or result["ts"]), args)
+        return result
+
+    def api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        result = super().api_chat_update(args)
+        self._note("update", result["channel"], str(args["ts"]), args)
+        return result
+
+    def other_calls(self) -> Counter[str]:
+        return Counter(name for name, _ in self.state.calls if not name.startswith("chat."))
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+def bench_database_url() -> str:
+    explicit = os.environ.get("BENCH_DATABASE_URL")
+    if explicit:
+        return explicit
+    base = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(base if base.startswith("postgres") else "postgres://postgres@127.0.0.1:5432/postgres")
+    return urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", parts.query, parts.fragment))
+
+
+def with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def wait_port(port: int, process: subprocess.Popen[bytes], what: str, path: str = "/") -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with {process.returncode}")
+        try:
+            requests.post(f"http://127.0.0.1:{port}{path}", timeout=10)
+            return
+        except requests.RequestException:
+            time.sleep(0.3)
+    raise SystemExit(f"{what} did not answer within 60 s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def redis_url() -> Iterator[str]:
+    """REDIS_URL when given (own queue and cache prefix), else a throwaway redis-server."""
+    given = os.environ.get("REDIS_URL")
+    if given:
+        yield given
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        from opsportal.embedded_redis import server_executable
+
+        binary = server_executable()
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(process)
+
+
+class App:
+    """bin/serve web, worker and scheduler with one environment; stopped on exit."""
+
+    def __init__(self, env: dict[str, str], label: str):
+        self.env, self.label, self.port = env, label, free_port()
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> App:
+        logs = DATA / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        env = {**self.env, "PORT": str(self.port)}
+        for role in ("web", "worker", "scheduler"):
+            out = (logs / f"{self.label}-{role}.log").open("wb")
+            self.processes.append(subprocess.Popen([str(ROOT / "bin" / "serve"), role], cwd=ROOT, env=env,
+                                                   stdout=subprocess.DEVNULL if role == "web" else out,
+                                                   stderr=out))
+        wait_port(self.port, self.processes[0], f"bin/serve web ({self.label})", "/hooks/alertmanager")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process in self.processes:
+            stop(process)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/alertmanager"
+
+
+def child_env(db: str, redis: str, *, slack: TimedSlack | None, pagerduty: PagerDutyContract | None,
+              settings_module: str = "opsportal.settings") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PAGERDUTY_", "NOTIFY_EMAIL"))}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": settings_module, "DATABASE_URL": db, "REDIS_URL": redis,
+        "CELERY_QUEUE": QUEUE, "CACHE_KEY_PREFIX": QUEUE, "OPSPORTAL_DATA_DIR": str(DATA),
+        "LOG_LEVEL": "WARNING", "DEBUG": "false", "OUTBOUND_ALLOW_NETWORKS": "127.0.0.0/8",
+        "SLACK_INCIDENT_CHANNEL_SEVERITIES": "", "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+    })
+    if slack is not None:
+        env.update({"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": slack.token,
+                    "SLACK_DEFAULT_CHANNEL": DEFAULT_CHANNEL_ID, "SLACK_WORKSPACE_URL": "https://bench.slack.example"})
+    if pagerduty is not None:
+        env.update({"PAGERDUTY_EVENTS_URL": pagerduty.url, "PAGERDUTY_CA_BUNDLE": str(pagerduty.ca_file),
+                    "PAGERDUTY_ROUTING_KEY": ROUTING_KEY})
+    return env
+
+
+def setup_django(db: str, redis: str) -> None:
+    os.environ.update({"DATABASE_URL": db, "REDIS_URL": redis, "CELERY_QUEUE": QUEUE, "CACHE_KEY_PREFIX": QUEUE,
+                       "OPSPORTAL_DATA_DIR": str(DATA), "LOG_LEVEL": "WARNING",
+                       "DJANGO_SETTINGS_MODULE": "opsportal.settings"})
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def reset() -> None:
+    """Empty every table the runs write (incidents cascade to conversations and deliveries)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE alertmanager_alert, alertmanager_webhookdelivery, alertmanager_integration, "
+            "incidents_timelineevent, incidents_incident, notifications_route, slack_slackchannelpace CASCADE"
+        )
+
+
+def purge_queue(url: str) -> None:
+    """Drop the tasks a previous configuration left in the bench's queue, so they do not run (and
+    cost CPU) during the next one's measurements."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match=f"{QUEUE}*"):
+        client.delete(key)
+
+
+def integration(name: str, service: str | None = None) -> str:
+    from incidents.integrations.alertmanager.tokens import integration_create
+    from incidents.models import Service
+
+    default_service = Service.objects.get_or_create(name=service)[0] if service else None
+    _, token = integration_create(name=name, default_service=default_service,
+                                  title_template="{{ groupLabels.alertname }} ({{ alerts | length }})")
+    return token
+
+
+def warm(url: str, token: str) -> None:
+    Sender(url, token, 4).run([(body("Warmup", [alert("Warmup", i) for i in range(10)]), 10)] * 20)
+
+
+# --- scenarios ---------------------------------------------------------------------------------
+
+
+def latency(app: App, slack: TimedSlack) -> dict[str, Any]:
+    """200 groups, 20 services each routed to its own channel, posted at 10/s; seconds from the post
+    to the root message's arrival at Slack."""
+    from incidents.models import Service
+    from incidents.notifications.routing import route_create
+
+    tokens = []
+    for n in range(LATENCY_CHANNELS):
+        channel_id = slack.channel_by_name(f"svc-{n:02d}") or {"id": slack.add_channel(f"svc-{n:02d}")}
+        tokens.append(integration(f"latency-{n:02d}", f"svc-{n:02d}"))
+        route_create(channel="slack", target=channel_id["id"], service=Service.objects.get(name=f"svc-{n:02d}"))
+    slack.log.clear()
+    sent: dict[str, float] = {}
+    answers: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def post(group: str, token: str) -> None:
+        with lock:
+            sent[group] = time.time()
+        try:
+            code = requests.post(app.url, data=body(group, [alert(group, 0)]), timeout=30, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json"}).status_code
+        except requests.RequestException:
+            code = 0
+        with lock:
+            answers[code] += 1
+
+    threads = []
+    start = time.monotonic()
+    for n in range(LATENCY_INCIDENTS):
+        delay = start + n / LATENCY_RATE - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        thread = threading.Thread(target=post, args=(f"Lat{n:03d}", tokens[n % LATENCY_CHANNELS]))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(1 for e in slack.log if e[1] == "root") < LATENCY_INCIDENTS:
+        time.sleep(0.2)
+    roots = {group: at for at, method, _, _, group in slack.log if method == "root" and group}
+    delays = [roots[g] - sent[g] for g in sent if g in roots]
+    return {"delays": delays, "roots": len(roots), "answers": dict(answers)}
+
+
+def drain(deadline_s: float = DRAIN_SECONDS) -> float | None:
+    """Seconds until no delivery is pending or failed (None: not within the deadline)."""
+    from incidents.notifications.models import Delivery
+
+    start = time.monotonic()
+    while time.monotonic() - start < deadline_s:
+        if not Delivery.objects.filter(status__in=["pending", "failed"]).exists():
+            return time.monotonic() - start
+        time.sleep(0.5)
+    return None
+
+
+def delivery_counts() -> dict[str, dict[str, int]]:
+    from django.db.models import Count
+
+    from incidents.notifications.models import Delivery
+
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in Delivery.objects.values("channel", "status").annotate(n=Count("id")):
+        out[row["channel"]][row["status"]] = row["n"]
+    return dict(out)
+
+
+def calls_per_incident(slack: TimedSlack) -> tuple[int, list[int], Counter[str]]:
+    """Root messages, chat calls per conversation (root + replies + updates), calls by method."""
+    per_root: Counter[tuple[str, str]] = Counter()
+    methods: Counter[str] = Counter()
+    for _, method, channel, root, _ in slack.log:
+        per_root[(channel, root)] += 1
+        methods[method] += 1
+    return methods["root"], list(per_root.values()), methods
+
+
+def storm_run(url: str, token: str) -> dict[str, Any]:
+    fired, resolved = storm(Sender(url, token, SENDERS))
+    return {"fired": fired, "resolved": resolved}
+
+
+def rate(result: dict[str, Any]) -> float:
+    return float(result["alerts"] / result["wall"])
+
+
+def single_posts(url: str, token: str, tag: str) -> dict[str, Any]:
+    posts = [(body(f"{tag}{n:03d}", [alert(f"{tag}{n:03d}", 0)]), 1) for n in range(SINGLE_POSTS)]
+    return Sender(url, token, 4).run(posts)
+
+
+def mode(label: str, env: dict[str, str], *, slack: TimedSlack | None = None,
+         pagerduty: PagerDutyContract | None = None, with_latency: bool = False) -> dict[str, Any]:
+    """One configuration: fresh tables, the processes, (latency), the storm, single-alert posts."""
+    from incidents.integrations.alertmanager.models import Alert
+    from incidents.models import Incident
+
+    out: dict[str, Any] = {}
+    reset()
+    purge_queue(env["REDIS_URL"])
+    with App(env, label) as app:
+        warm(app.url, integration("warmup"))
+        if with_latency and slack is not None:
+            drain(60)
+            reset()
+            out["latency"] = latency(app, slack)
+        reset()
+        if slack is not None:
+            slack.log.clear()
+        if pagerduty is not None:
+            pagerduty.accepted.clear()
+        token = integration("bench")
+        fired, resolved = storm(Sender(app.url, token, SENDERS))
+        out["fired"] = fired
+        out["incidents"] = Incident.objects.filter(title__startswith="Storm").count()
+        out["alerts"] = Alert.objects.filter(labels__alertname__startswith="Storm").count()
+        if slack is not None:
+            out["drain_fire"] = drain()
+            out["calls_fire"] = calls_per_incident(slack)
+        out["resolved"] = resolved
+        out["auto_resolved"] = Incident.objects.filter(title__startswith="Storm", status="resolved").count()
+        if slack is not None:
+            out["drain_all"] = drain()
+            out["calls_all"] = calls_per_incident(slack)
+            out["other_calls"] = slack.other_calls()
+        if pagerduty is not None:
+            out["pagerduty"] = Counter(e["event_action"] for e in pagerduty.accepted)
+        out["deliveries"] = delivery_counts()
+        out["single"] = single_posts(app.url, token, "One")
+    return out
+
+
+def limit_probe_path() -> Path | None:
+    """../shared/bench/limit_probe.py beside the repo (or beside the main checkout of this worktree)."""
+    explicit = os.environ.get("LIMIT_PROBE")
+    candidates = [Path(explicit)] if explicit else []
+    candidates.append(ROOT.parent / "shared" / "bench" / "limit_probe.py")
+    try:
+        common = subprocess.run(["git", "rev-parse", "--path-format=absolute", "--git-common-dir"], cwd=ROOT,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        candidates.append(Path(common).parent.parent / "shared" / "bench" / "limit_probe.py")
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return next((c.resolve() for c in candidates if c.is_file()), None)
+
+
+def floor(path: Path, db: str) -> dict[str, Any]:
+    import psycopg
+
+    dsn = urlunsplit(("postgresql", urlsplit(db).netloc, urlsplit(db).path, "", ""))
+    ensure_database(db)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("create table if not exists grp(id bigserial primary key, group_key text unique, "
+                     "n int default 0)")
+        conn.execute("create table if not exists alert(id bigserial primary key, group_id bigint references grp, "
+                     "fingerprint text, status text, labels jsonb, unique(group_id, fingerprint))")
+        conn.execute("truncate alert, grp")
+    port = free_port()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen([str(gunicorn), "--chdir", str(path.parent), "limit_probe:application", "-w", "2",
+                                "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+                               env={**os.environ, "LIMIT_PROBE_DSN": dsn}, stdout=subprocess.DEVNULL)
+    try:
+        wait_port(port, process, "limit_probe", "/parse")
+        url = f"http://127.0.0.1:{port}/store"
+        warm(url, "-")
+        fired, resolved = storm(Sender(url, "-", SENDERS))
+        single = single_posts(url, "-", "One")
+    finally:
+        stop(process)
+    return {"fired": fired, "resolved": resolved, "single": single}
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def mark(ok: bool) -> str:
+    return "OK  " if ok else "MISS"
+
+
+def main() -> None:
+    started = time.perf_counter()
+    db = bench_database_url()
+    ensure_database(db)
+    DATA.mkdir(parents=True, exist_ok=True)
+    probe = limit_probe_path()
+    with redis_url() as redis:
+        setup_django(db, redis)
+        cores = os.cpu_count() or 2
+        print(f"Notifications benchmark: PostgreSQL {urlsplit(db).netloc}{urlsplit(db).path}, Redis "
+              f"{urlsplit(redis).netloc}{urlsplit(redis).path} (queue {QUEUE}); bin/serve web (2 x 8 threads), "
+              f"worker (2 processes), scheduler; {cores} cores, load average {os.getloadavg()[0]:.1f}")
+        slack = TimedSlack()
+        slack.start()
+        pagerduty = PagerDutyContract(DATA)
+        try:
+            on = mode("on", child_env(db, redis, slack=slack, pagerduty=pagerduty), slack=slack,
+                      pagerduty=pagerduty, with_latency=True)
+            off = mode("off", child_env(db, redis, slack=None, pagerduty=None,
+                                        settings_module="bench.notifications_off_settings"))
+            preview = mode("preview", child_env(db, redis, slack=None, pagerduty=None))
+        finally:
+            slack.stop()
+            pagerduty.close()
+        floor_result = floor(probe, with_db(db, BENCH_DB + "_floor")) if probe else None
+
+    lat = on["latency"]
+    print(f"\n1. Webhook -> Slack root message, {LATENCY_INCIDENTS} incidents at {LATENCY_RATE:.0f}/s over "
+          f"{LATENCY_CHANNELS} channels (Slack paces each channel to ~1 message/s):")
+    print(f"   roots {lat['roots']}/{LATENCY_INCIDENTS}, answers {lat['answers']} | p50 "
+          f"{percentile(lat['delays'], 50):.3f} s  p95 {percentile(lat['delays'], 95):.3f} s  "
+          f"max {max(lat['delays'], default=float('nan')):.3f} s | {mark(percentile(lat['delays'], 95) < TARGET_P95_S)} "
+          f"target p95 < {TARGET_P95_S:.0f} s")
+
+    print(f"\n2. Storm: 10,000 alerts in 50 groups, {SENDERS} senders (fire: 4 growing flushes per group; resolve):")
+    for label, result in (("on", on), ("off", off), ("preview", preview)):
+        report(f"notifications {label}: fire", result["fired"])
+    for label, result in (("on", on), ("off", off), ("preview", preview)):
+        report(f"notifications {label}: resolve", result["resolved"])
+    print(f"   storm with notifications on: {on['incidents']} incidents, {on['alerts']} alerts, "
+          f"{on['auto_resolved']} auto-resolved")
+    roots, per, methods = on["calls_fire"]
+    drained = on["drain_fire"]
+    drained_text = f"in {drained:.1f} s" if drained is not None else f"NOT within {DRAIN_SECONDS:.0f} s"
+    print(f"   outbox drained {drained_text} after the fire phase; Slack chat calls {dict(methods)}")
+    print(f"   {mark(roots == 50)} root messages: {roots} (target exactly 50)")
+    print(f"   {mark(max(per, default=0) <= TARGET_CALLS)} Slack calls per incident during the storm (fire, "
+          f"until drained): max {max(per, default=0)}, mean {sum(per) / max(len(per), 1):.2f} "
+          f"(target <= {TARGET_CALLS})")
+    roots_all, per_all, methods_all = on["calls_all"]
+    print(f"   including the resolve storm: roots {roots_all}, calls per incident max {max(per_all, default=0)} "
+          f"mean {sum(per_all) / max(len(per_all), 1):.2f}; other Slack calls {dict(on['other_calls'])}; "
+          f"PagerDuty events {dict(on['pagerduty'])}")
+    deliveries = on["deliveries"]
+    unsent = {ch: {s: n for s, n in st.items() if s in ("pending", "failed", "dead")} for ch, st in deliveries.items()}
+    lost = sum(n for st in unsent.values() for n in st.values())
+    print(f"   {mark(lost == 0 and on['drain_all'] is not None)} no delivery lost: {deliveries} "
+          f"(pending/failed/dead: {lost}; email is not configured, so its rows are previews)")
+    for label, base in (("truly off", off), ("unconfigured (preview rows)", preview)):
+        ratio = rate(on["fired"]) / rate(base["fired"])
+        print(f"   {mark(ratio >= TARGET_RATIO) if label == 'truly off' else '    '} ingestion on / {label}: "
+              f"{rate(on['fired']):.0f} / {rate(base['fired']):.0f} alerts/s = {ratio:.2f}x "
+              f"(target >= {TARGET_RATIO}x against truly off)")
+
+    print("\n3. Ingestion against the floor (limit_probe: two upserts per post, gunicorn 2 sync workers):")
+    if floor_result is None:
+        print("   limit_probe.py not found (../shared/bench/limit_probe.py beside the repo, or LIMIT_PROBE): skipped")
+    else:
+        print(f"   loaded from {probe} (not copied into the repo: its header grants no copy)")
+        report("floor: storm fire", floor_result["fired"])
+        report("floor: storm resolve", floor_result["resolved"])
+        report("floor: single-alert posts", floor_result["single"])
+        for label, result in (("on", on), ("off", off), ("preview", preview)):
+            report(f"notifications {label}: single-alert posts", result["single"])
+        for label, result in (("on", on), ("off", off), ("preview", preview)):
+            storm_ratio = rate(result["fired"]) / rate(floor_result["fired"])
+            single_ratio = rate(result["single"]) / rate(floor_result["single"])
+            print(f"   {mark(min(storm_ratio, single_ratio) >= TARGET_FLOOR) if label == 'on' else '    '} "
+                  f"notifications {label:<7}: storm {storm_ratio:.2f}x, single-alert posts {single_ratio:.2f}x "
+                  f"of the floor (target >= {TARGET_FLOOR}x)")
+    print(f"\nTotal benchmark time {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
