@@ -244,13 +244,13 @@ def purge_queue(url: str) -> None:
 
 
 def integration(name: str, service: str | None = None) -> str:
-    from incidents.integrations.alertmanager.tokens import integration_create
+    from incidents.integrations.alertmanager.integration import integration_create
     from incidents.models import Service
 
     default_service = Service.objects.get_or_create(name=service)[0] if service else None
     _, token = integration_create(name=name, default_service=default_service,
                                   title_template="{{ groupLabels.alertname }} ({{ alerts | length }})")
-    return token
+    return str(token)
 
 
 def warm(url: str, token: str) -> None:
