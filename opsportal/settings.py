@@ -277,6 +277,8 @@ NOTIFY_BACKOFF_MAX_SECONDS = env.float("NOTIFY_BACKOFF_MAX_SECONDS", default=300
 # A flush that has not finished after this long (a killed worker) is taken over by the sweep.
 NOTIFY_LEASE_SECONDS = env.int("NOTIFY_LEASE_SECONDS", default=60)
 NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=5.0)
+# After a send, a conversation's next messages wait this long and go out together (storm noise control).
+NOTIFY_COALESCE_SECONDS = env.float("NOTIFY_COALESCE_SECONDS", default=3.0)
 # Shown in the default "INCIDENT ALERT" message when set.
 STATUS_PAGE_URL = env.str("STATUS_PAGE_URL", default="")
 # The outbox sweep runs in the scheduler with the other timers; it hands due flushes to workers.

@@ -35,3 +35,7 @@ if EMBEDDED_REDIS:
     CELERY_BROKER_URL = f"redis+socket://{_redis.unix_socket}"
 
 CELERY_TASK_DEFAULT_QUEUE = TEST_RUN_ID
+
+# Channel tests flush again and again at "now"; the quiet time after a send (storm noise control)
+# has its own tests, which set it.
+NOTIFY_COALESCE_SECONDS = 0.0

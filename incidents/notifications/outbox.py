@@ -164,6 +164,12 @@ def _record(conversation: Conversation, due: list[Delivery], outcome: Outcome, *
         retry_at = None
     updates = dict(outcome.conversation)
     updates.setdefault("next_send_at", None)
+    if outcome.sent and settings.NOTIFY_COALESCE_SECONDS > 0:
+        # Storm noise control: after a send, what happens next waits a moment and goes out as one
+        # batch (one thread reply, one root update) instead of a message per event.
+        quiet_until = now + timedelta(seconds=settings.NOTIFY_COALESCE_SECONDS)
+        if updates["next_send_at"] is None or updates["next_send_at"] < quiet_until:
+            updates["next_send_at"] = quiet_until
     if retry_at is not None and (updates["next_send_at"] is None or updates["next_send_at"] < retry_at):
         # Keep order: nothing newer goes out before the failed ones are retried.
         updates["next_send_at"] = retry_at

@@ -122,3 +122,18 @@ def test_an_edited_template_words_the_message(p1: Severity, recorder: RecordingS
     MessageTemplate.objects.create(event="opened", channel="recorder", body="{{ incident.title }} is down!")
     lifecycle.incident_open(title="Checkout", severity=p1, source=Source.WEB)
     assert Delivery.objects.get().payload["text"] == "Checkout is down!"
+
+
+def test_after_a_send_the_next_messages_wait_a_moment_and_go_out_together(
+    p1: Severity, recorder: RecordingSender, settings
+) -> None:
+    settings.NOTIFY_COALESCE_SECONDS = 3.0
+    incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    conversation = Delivery.objects.get().conversation_id
+    assert outbox.conversation_flush(conversation) == 1
+    for n in range(5):
+        lifecycle.incident_add_note(incident=incident, text=f"update {n}", actor=None, source=Source.WEB)
+
+    assert outbox.conversation_flush(conversation) == 0, "held for the quiet time"
+    assert outbox.conversation_flush(conversation, now=timezone.now() + timedelta(seconds=4)) == 5
+    assert [len(batch) for batch in recorder.batches] == [1, 5]

@@ -67,12 +67,20 @@ class SlackSender:
                 if self._held(channel, outcome):
                     return outcome
                 first = pending.pop(0)
+                # Alerts that joined before the root went out are shown by the root itself (its
+                # latest update), not by a reply of their own: an alert storm costs each incident
+                # one root message, then one reply and one update per flush.
+                folded = []
+                while pending and pending[0].kind == EventKind.ALERTS:
+                    folded.append(pending.pop(0))
+                latest = _latest(folded[-1]) if folded else _latest(first)
                 answer = _call(client, "chat.postMessage", client.chat_postMessage, channel=channel,
                                **blocks.root_message(incident, fallback=first.payload.get("text", ""),
-                                                     latest=_latest(first)))
+                                                     latest=latest))
                 channel, root_ts = str(answer["channel"]), str(answer["ts"])
                 ref = f"{channel}:{root_ts}"
-                outcome.sent[first.pk] = ref
+                for delivery in (first, *folded):
+                    outcome.sent[delivery.pk] = ref
                 outcome.conversation.update(external_ref=ref, external_url=self._permalink(client, channel, root_ts))
                 state["root_stale"] = False
             if pending:

@@ -3,6 +3,7 @@ checked on the Slack contract server (what Slack would show), not on mocks."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -175,3 +176,22 @@ def test_a_full_channel_waits_for_its_rate_limit(
     assert Delivery.objects.get(incident=second, channel="slack").status == "pending"
     assert waiting.next_send_at is not None and waiting.next_send_at > timezone.now()
     assert Delivery.objects.get(incident=first, channel="slack").status == "sent"
+
+
+def test_an_alert_storm_costs_an_incident_three_slack_calls_at_most(
+    p3: Severity, slack_server: SlackContractServer, settings
+) -> None:
+    settings.NOTIFY_COALESCE_SECONDS = 3.0
+    incident = lifecycle.incident_open(title="Disk filling", severity=p3, source=Source.ALERTMANAGER)
+    lifecycle.record_event(incident, "alerts", actor=None, source=Source.ALERTMANAGER,
+                           message="2 alerts firing: db-1, db-2.", data={"counts": {"joined": 2}})
+    assert flush_all() == 2, "the root message carries the alerts that opened the incident"
+    for n in range(30):
+        lifecycle.record_event(incident, "alerts", actor=None, source=Source.ALERTMANAGER,
+                               message=f"1 alert firing: db-{n + 3}.", data={"counts": {"joined": 1}})
+    assert flush_all() == 0, "the storm's updates wait for the quiet time after the root"
+    assert flush_all(now=timezone.now() + timedelta(seconds=4)) == 30
+
+    messages = [(name, args) for name, args in slack_server.state.calls if name in ("chat.postMessage", "chat.update")]
+    assert [name for name, _ in messages] == ["chat.postMessage", "chat.postMessage", "chat.update"]
+    assert "2 alerts firing" in json.dumps(messages[0][1]), "the root shows the alerts that opened it"
