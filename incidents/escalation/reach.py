@@ -57,11 +57,20 @@ def shown(channel: str, target: str) -> str:
     return found.display_target(target) if found is not None else target
 
 
+def describe(target: Target) -> dict[str, Any]:
+    """A target as pages show it without resolving it (a routing key masked)."""
+    value = shown("pagerduty", str(target.value)) if target.type == "pagerduty" else target.value
+    label = f"schedule #{value}" if target.type == "schedule" else str(value)
+    return {"type": target.type, "value": value, "label": label, "people": [], "via": []}
+
+
 def resolve(targets: Sequence[Target], *, at: datetime) -> Reached:
     reached = Reached()
     user_model = get_user_model()
     for target in targets:
-        entry: dict[str, Any] = {"type": target.type, "label": "", "people": [], "via": []}
+        entry: dict[str, Any] = {"type": target.type, "value": target.value, "label": "", "people": [], "via": []}
+        if target.type == "pagerduty":
+            entry["value"] = shown("pagerduty", str(target.value))
         if target.type == "user":
             entry["label"] = str(target.value)
             user = user_model.objects.filter(username=target.value, is_active=True).first()

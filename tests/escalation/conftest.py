@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from incidents.escalation import policies, reach
 from incidents.escalation.models import EscalationPolicy
 from incidents.oncall.models import ContactMethod, Schedule
+from tests.incidents.api.conftest import api  # noqa: F401 - a Bearer-token client
 from tests.notifications.conftest import recorder  # noqa: F401 - a channel that keeps what it is asked to send
 
 MakePolicy = Callable[..., EscalationPolicy]
