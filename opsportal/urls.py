@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("integrations/", include("incidents.integrations.alertmanager.urls")),
     path("notifications/", include("incidents.notifications.urls")),
+    path("escalation/", include("incidents.escalation.urls")),
     path("api/v1/", include("incidents.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
