@@ -54,6 +54,7 @@ test: install-test
 bench: install-test
 	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python -m bench.alertmanager_ingest
 	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python -m bench.page_load
+	OPSPORTAL_DATA_DIR="$(CURDIR)/data/bench" $(BIN)/python -m bench.escalation
 
 clean:
 	rm -rf $(VENV) data staticfiles
