@@ -30,5 +30,5 @@ def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
 
 
 def register() -> None:
-    registry.add_incident_panel(IncidentPanel("escalation", PANEL, panel_context, order=15))
+    registry.add_incident_panel(IncidentPanel("escalation", PANEL, panel_context, order=30))
     registry.add_nav_entry(NavEntry("Escalation", "escalation:policies", current=("escalation",), order=35))
