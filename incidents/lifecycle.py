@@ -8,7 +8,8 @@ these functions; none of them writes ``Incident.status``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,6 +21,10 @@ from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ApplicationError, ConflictError, NotFoundError
 from opsportal.lib.metrics import SLA_BREACHES, TRANSITIONS
 
+from .escalation import policies as escalation_policies
+from .escalation import reach
+from .escalation.models import EscalationPolicy
+from .escalation.snapshot import PolicySnapshot, Target
 from .models import (
     DESCRIPTION_MAX,
     LABELS_MAX_BYTES,
@@ -78,7 +83,10 @@ def _record(
     message: str = "",
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
+    targets: Sequence[tuple[str, str]] | None = None,
 ) -> TimelineEvent:
+    """The timeline event and its outbox deliveries: to the routes, or only to ``targets``
+    ((channel, target) pairs; an escalation names whom it pages)."""
     event = TimelineEvent.objects.create(
         incident=incident,
         kind=kind,
@@ -89,7 +97,7 @@ def _record(
         created_at=at or timezone.now(),
     )
     transaction.on_commit(lambda: TRANSITIONS.labels(kind, source).inc())
-    outbox.deliveries_for_event(event)
+    outbox.deliveries_for_event(event, targets=targets)
     return event
 
 
@@ -138,8 +146,10 @@ def incident_open(
     labels: dict[str, str] | None = None,
     group_key: str | None = None,
     opened_at: datetime | None = None,
+    escalation_policy: EscalationPolicy | None = None,
 ) -> Incident:
-    """Declare an incident and start its SLA clocks.
+    """Declare an incident, start its SLA clocks and its escalation (``escalation_policy``, else
+    the service's, else the default policy: docs/escalation.md).
 
     ``group_key`` makes the incident the open incident of an alert group; a second open incident
     for the same group violates a database constraint (callers that group use get-or-create).
@@ -165,6 +175,7 @@ def incident_open(
             message=f"Opened as {severity.name} {severity.label}.",
             data={"severity": severity.name}, at=now)
     registry.incident_opened(incident)
+    _escalation_start(incident, escalation_policies.policy_for(service=service, explicit=escalation_policy), now)
     return incident
 
 
@@ -185,7 +196,8 @@ def incident_acknowledge(*, incident: Incident | int, actor: Actor, source: str,
     now = timezone.now()
     incident.status = S.ACKNOWLEDGED
     incident.acknowledged_at = now
-    incident.save(update_fields=["status", "acknowledged_at", "updated_at"])
+    incident.next_escalation_at = None  # in this transaction: no level is paged after the ack commits
+    incident.save(update_fields=["status", "acknowledged_at", "next_escalation_at", "updated_at"])
     _record(incident, EventKind.ACKNOWLEDGED, actor=actor, source=source, message=note or "Acknowledged.",
             at=now)
     return incident
@@ -200,7 +212,8 @@ def incident_mitigate(*, incident: Incident | int, actor: Actor, source: str, no
     incident.status = S.MITIGATED
     incident.mitigated_at = now
     incident.acknowledged_at = incident.acknowledged_at or now
-    incident.save(update_fields=["status", "mitigated_at", "acknowledged_at", "updated_at"])
+    incident.next_escalation_at = None
+    incident.save(update_fields=["status", "mitigated_at", "acknowledged_at", "next_escalation_at", "updated_at"])
     _record(incident, EventKind.MITIGATED, actor=actor, source=source, message=note or "Mitigated.", at=now)
     return incident
 
@@ -215,7 +228,8 @@ def incident_resolve(*, incident: Incident | int, actor: Actor, source: str, not
     now = timezone.now()
     incident.status = S.RESOLVED
     incident.resolved_at = now
-    incident.save(update_fields=["status", "resolved_at", "updated_at"])
+    incident.next_escalation_at = None
+    incident.save(update_fields=["status", "resolved_at", "next_escalation_at", "updated_at"])
     _record(incident, EventKind.RESOLVED, actor=actor, source=source, message=note or "Resolved.", at=now)
     return incident
 
@@ -235,6 +249,7 @@ def incident_reopen(*, incident: Incident | int, actor: Actor, source: str, reas
     incident.save(update_fields=["status", "acknowledged_at", "mitigated_at", "resolved_at",
                                  "response_due_at", "updated_at"])
     _record(incident, EventKind.REOPENED, actor=actor, source=source, message=reason or "Reopened.", at=now)
+    _escalation_restart(incident, now, reason="reopened")
     return incident
 
 
@@ -329,7 +344,126 @@ def incident_record_breach(*, incident: Incident | int, sla: str, at: datetime |
             data={"sla": sla, "due_at": due.isoformat()}, at=now)
     name = severity.name
     transaction.on_commit(lambda: SLA_BREACHES.labels(name, sla).inc())
+    snapshot = PolicySnapshot.load(incident.escalation_snapshot)
+    if sla == "response" and snapshot is not None and snapshot.escalate_on_sla_breach:
+        _escalate(incident, snapshot, now=now, actor=None, source=Source.SCHEDULER, reason="sla_breach")
     return True
+
+
+# --- Escalation (docs/escalation.md) ---------------------------------------------------------------
+
+ESCALATION_FIELDS = ["escalation_policy", "escalation_snapshot", "escalation_level", "escalation_repeat",
+                     "next_escalation_at", "updated_at"]
+
+
+@transaction.atomic
+def incident_escalate(
+    *, incident: Incident | int, reason: str, actor: Actor = None, source: str = Source.SCHEDULER,
+    at: datetime | None = None,
+) -> TimelineEvent | None:
+    """Page the next level of the incident's policy snapshot now.
+
+    ``reason="timeout"`` is the scheduler's tick: it acts only while the incident is unacknowledged
+    and its level is due, checked under the row lock, and returns None otherwise; so an
+    acknowledgement that committed first always wins, and one that waits for the lock follows the
+    escalation on the timeline. Any other reason is a person's "escalate now": allowed while the
+    incident is open, a ConflictError when there is no policy or no level left."""
+    incident = _locked(incident)
+    now = at or timezone.now()
+    snapshot = PolicySnapshot.load(incident.escalation_snapshot)
+    if reason == "timeout":
+        due = incident.next_escalation_at
+        if snapshot is None or incident.status != S.TRIGGERED or due is None or due > now:
+            return None
+        return _escalate(incident, snapshot, now=now, actor=actor, source=source, reason=reason)
+    if incident.status not in OPEN_STATUSES:
+        raise ConflictError(f"Incident #{incident.pk} is {incident.get_status_display().lower()}: "
+                            "only open incidents escalate.", code="illegal_transition")
+    if snapshot is None:
+        raise ConflictError(f"Incident #{incident.pk} follows no escalation policy.", code="no_escalation_policy")
+    event = _escalate(incident, snapshot, now=now, actor=actor, source=source, reason=reason)
+    if event is None:
+        raise ConflictError(f"Incident #{incident.pk} has paged every level of {snapshot.name}"
+                            f"{' and its repeats' if snapshot.repeat else ''}; page someone instead.",
+                            code="escalation_exhausted")
+    return event
+
+
+@transaction.atomic
+def incident_page(
+    *, incident: Incident | int, target: Target, actor: Actor, source: str, at: datetime | None = None,
+) -> TimelineEvent:
+    """Page one user or schedule now, outside the policy ("Page..."). Refused when it would reach
+    nobody, so the person asking knows at once."""
+    incident = _locked(incident)
+    if incident.status not in OPEN_STATUSES:
+        raise ConflictError(f"Incident #{incident.pk} is {incident.get_status_display().lower()}: "
+                            "page someone on an open incident.", code="illegal_transition")
+    escalation_policies.check_exists(target, "value")
+    now = at or timezone.now()
+    reached = reach.resolve([target], at=now)
+    if not reached.pairs:
+        raise ApplicationError(f"Paging {target.value} reaches nobody: {'; '.join(reached.gaps)}.",
+                               code="unreachable", extra={"fields": {"value": reached.gaps}})
+    incident.save(update_fields=["updated_at"])
+    return _record(incident, EventKind.ESCALATED, actor=actor, source=source,
+                   message=f"Paged {reached.summary()}.",
+                   data={"page": True, "level": None, "reason": "page", "targets": reached.targets, "gaps": reached.gaps},
+                   at=now, targets=reached.pairs)
+
+
+def _escalation_start(incident: Incident, policy: EscalationPolicy | None, now: datetime) -> None:
+    """Take the snapshot the incident will follow and page level 1 (at once, unless it has a delay)."""
+    if policy is None:
+        return
+    incident.escalation_policy = policy
+    try:
+        incident.escalation_snapshot = escalation_policies.snapshot_of(policy).to_json()
+    except ApplicationError as exc:  # a policy emptied in the admin must not stop the incident opening
+        incident.save(update_fields=["escalation_policy", "updated_at"])
+        _record(incident, EventKind.ESCALATED, actor=None, source=Source.SCHEDULER,
+                message=f"Nobody paged: {exc.message}", data={"level": 0, "gaps": [exc.message]}, at=now,
+                targets=[])
+        return
+    _escalation_restart(incident, now, reason="opened")
+
+
+def _escalation_restart(incident: Incident, now: datetime, *, reason: str) -> None:
+    """From level 1 again (opened, reopened), following the snapshot taken when it opened."""
+    snapshot = PolicySnapshot.load(incident.escalation_snapshot)
+    if snapshot is None:
+        return
+    incident.escalation_level = incident.escalation_repeat = 0
+    incident.next_escalation_at = now + timedelta(seconds=snapshot.levels[0].delay_seconds)
+    if incident.next_escalation_at <= now:
+        _escalate(incident, snapshot, now=now, actor=None, source=Source.SCHEDULER, reason=reason)
+    else:
+        incident.save(update_fields=ESCALATION_FIELDS)
+
+
+def _escalate(incident: Incident, snapshot: PolicySnapshot, *, now: datetime, actor: Actor, source: str,
+              reason: str) -> TimelineEvent | None:
+    """Page the step after the current one (caller holds the lock): the "escalated" event with the
+    level and whom it reached at ``now``, its deliveries to exactly those targets, and the next
+    level's due time (only while unacknowledged). None when no step is left."""
+    step = snapshot.following(incident.escalation_level, incident.escalation_repeat)
+    if step is None:
+        incident.next_escalation_at = None
+        incident.save(update_fields=ESCALATION_FIELDS)
+        return None
+    reached = reach.resolve(snapshot.levels[step.level - 1].targets, at=now)
+    after = snapshot.following(step.level, step.repeat)
+    incident.escalation_level, incident.escalation_repeat = step.level, step.repeat
+    incident.next_escalation_at = (now + timedelta(seconds=after.delay_seconds)
+                                   if after is not None and incident.status == S.TRIGGERED else None)
+    incident.save(update_fields=ESCALATION_FIELDS)
+    again = f" (repeat {step.repeat})" if step.repeat else ""
+    return _record(incident, EventKind.ESCALATED, actor=actor, source=source,
+                   message=f"Escalated to level {step.level}{again}: {reached.summary()}.",
+                   data={"level": step.level, "repeat": step.repeat, "page": False, "reason": reason, "policy": snapshot.name,
+                         "targets": reached.targets, "gaps": reached.gaps,
+                         "next_at": incident.next_escalation_at.isoformat() if incident.next_escalation_at else None},
+                   at=now, targets=reached.pairs)
 
 
 def _last_actor_name(incident: Incident, kind: str) -> str | None:

@@ -47,6 +47,10 @@ class Service(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.CharField(max_length=300, blank=True)
     owner_team = models.CharField(max_length=100, blank=True)
+    escalation_policy = models.ForeignKey(
+        "escalation.EscalationPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="services",
+        help_text="Who is paged for this service's incidents; empty: the default policy.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -120,6 +124,16 @@ class Incident(models.Model):
     response_breached_at = models.DateTimeField(null=True, blank=True)
     resolve_breached_at = models.DateTimeField(null=True, blank=True)
 
+    # Escalation (docs/escalation.md): the policy as it was when escalation started, the last
+    # level paged (0: none yet) in pass ``escalation_repeat``, and when the next level is due.
+    escalation_policy = models.ForeignKey(
+        "escalation.EscalationPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalation_snapshot = models.JSONField(default=dict, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalation_repeat = models.PositiveSmallIntegerField(default=0)
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-opened_at"]
         constraints = [
@@ -149,6 +163,13 @@ class Incident(models.Model):
             models.Index(fields=["severity", "status"], name="incident_severity_status"),
             # Alertmanager grouping: the latest incident of a group, to reopen within the window.
             models.Index(fields=["group_key", "-opened_at"], name="incident_group_latest"),
+            # Escalation tick: unacknowledged incidents whose next level is due, soonest first
+            # (escalation.engine.escalation_tick); acknowledging clears the due time.
+            models.Index(
+                fields=["next_escalation_at"],
+                condition=Q(status="triggered", next_escalation_at__isnull=False),
+                name="incident_escalation_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -194,6 +215,7 @@ class EventKind(models.TextChoices):
     ALERTS = "alerts", "Alerts"
     SILENCE = "silence", "Silence"
     RUNBOOK = "runbook", "Runbook"
+    ESCALATED = "escalated", "Escalated"
 
 
 class TimelineEvent(models.Model):

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "incidents",
     "incidents.notifications",
     "incidents.oncall",  # on-call schedules and contact methods (docs/oncall.md)
+    "incidents.escalation",
     "incidents.integrations.alertmanager",
     "incidents.integrations.slack",
     "incidents.integrations.pagerduty",
@@ -215,6 +216,9 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": SLA_TICK_SECONDS * 2},
     },
 }
+# --- Escalation (docs/escalation.md): the tick pages levels that fell due (database timers).
+ESCALATION_TICK_SECONDS = env.float("ESCALATION_TICK_SECONDS", default=5.0)
+SCHEDULER_SWEEPS["escalation"] = ("incidents.escalation.engine.escalation_tick", ESCALATION_TICK_SECONDS)
 # A worker or scheduler whose heartbeat is older than this is reported as stale by /health.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=60)
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("integrations/", include("incidents.integrations.alertmanager.urls")),
     path("notifications/", include("incidents.notifications.urls")),
     path("oncall/", include("incidents.oncall.urls")),
+    path("escalation/", include("incidents.escalation.urls")),
     path("api/v1/", include("incidents.api.urls")),
     path("api/v1/", include("runbooks.api")),
     path("runbooks/", include("runbooks.urls")),

@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from incidents.escalation.models import EscalationPolicy
 from incidents.lifecycle import incident_open
 from incidents.models import DESCRIPTION_MAX, TITLE_MAX, Source, Status
 from incidents.selectors import incident_get_for_user, incident_list_for_user, incident_timeline
@@ -82,6 +83,9 @@ class IncidentCreateApi(JsonApiView):
         )
         service = ServiceNameField(required=False, allow_null=True, default=None)
         labels = LabelsField(required=False, default=dict)
+        escalation_policy = serializers.PrimaryKeyRelatedField(
+            queryset=EscalationPolicy.objects.all(), required=False, allow_null=True, default=None,
+            help_text="Escalation policy id; without it the service's policy, else the default one.")
 
         class Meta:
             ref_name = "IncidentCreate"

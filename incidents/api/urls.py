@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from incidents.escalation import api as escalation
 from incidents.notifications import api as notifications
 
 from . import actions, incidents, reference
@@ -64,6 +65,13 @@ urlpatterns = [
     ),
     path("notification-routes/", notifications.RouteCollectionApi.as_view(), name="route-list"),
     path("notification-routes/<int:route_id>/", notifications.RouteDetailApi.as_view(), name="route-detail"),
+    path("escalation-policies/", escalation.PolicyCollectionApi.as_view(), name="escalation-policy-list"),
+    path("escalation-policies/<int:policy_id>/", escalation.PolicyDetailApi.as_view(),
+         name="escalation-policy-detail"),
+    path("incidents/<int:incident_id>/escalation/", escalation.IncidentEscalationApi.as_view(),
+         name="incident-escalation"),
+    path("incidents/<int:incident_id>/escalate/", escalation.IncidentEscalateApi.as_view(), name="incident-escalate"),
+    path("incidents/<int:incident_id>/page/", escalation.IncidentPageApi.as_view(), name="incident-page"),
     path("severities/", reference.SeverityListApi.as_view(), name="severity-list"),
     path("services/", reference.ServiceListApi.as_view(), name="service-list"),
     path("", include("incidents.oncall.api_urls")),  # schedules, contact methods (docs/oncall.md)

@@ -63,6 +63,14 @@ Root Cause: {{ incident.labels.root_cause | default("see the incident timeline",
 Actions Taken: {{ event.message }}
 {{ incident.url }}""",
     ),
+    "escalated": (
+        "ESCALATED - " + _HEADER,
+        """📣 {% if event.data.page %}Paged{% else %}Escalation level {{ event.data.level }}{% endif %} - {{ incident.severity }} {{ incident.severity_label }}, not acknowledged
+Issue: {{ incident.title }}
+Service: {{ incident.service or "not set" }}
+{{ event.message }}
+Acknowledge: {{ incident.url }}""",
+    ),
     "reopened": (
         "REOPENED - " + _HEADER,
         "🔁 Reopened by {{ event.actor or event.source }}: {{ event.message }}",
@@ -88,6 +96,7 @@ EVENT_LABELS: dict[str, str] = {
     "sla_breached": "SLA breached",
     "alerts": "Alerts joined or resolved",
     "resolved": "Resolved",
+    "escalated": "Escalated (sent to the escalation's own targets)",
     "reopened": "Reopened",
     "closed": "Closed",
     "runbook": "Runbook steps",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,24 +38,30 @@ BATCH_MAX = 100
 FLUSH_TASK = "incidents.notifications.tasks.conversation_flush_task"
 
 
-def deliveries_for_event(event: TimelineEvent) -> list[Delivery]:
+def deliveries_for_event(
+    event: TimelineEvent, *, targets: Sequence[tuple[str, str]] | None = None
+) -> list[Delivery]:
     """Write the deliveries announcing ``event`` on every channel that announces its kind, to
     every routed target. Call inside the transaction that wrote the event; the sends are
-    enqueued when it commits. A channel without credentials gets preview rows, never sent."""
+    enqueued when it commits. A channel without credentials gets preview rows, never sent.
+
+    ``targets`` ((channel name, target) pairs) replaces routing for this one event: it goes to
+    exactly those targets and nowhere else, whether or not the channel announces its kind to its
+    routes (an escalation names whom it pages: a user's Slack DM, a routing key, an address).
+    Unknown channel names are skipped; the caller checks them against the registry."""
     incident = event.incident
     created: list[Delivery] = []
     incident_dict: dict[str, Any] | None = None
-    for channel in registry.message_channels:
-        if event.kind not in channel.events or not channel.sender.announces(event):
-            continue
+    for channel, channel_targets in _plan(event, targets):
         configured = channel.sender.configured()
-        targets = routing.targets_for(incident, channel) if configured else [""]
-        if not targets:
+        if not configured and targets is None:
+            channel_targets = [""]
+        if not channel_targets:
             continue
         if incident_dict is None:
             incident_dict = incident_context(incident, now=event.created_at)
         payload = render_message(channel, event.kind, incident_dict, event_context(event))
-        for target in targets:
+        for target in channel_targets:
             conversation = _conversation(incident, channel, target)
             created.append(Delivery.objects.create(
                 conversation=conversation, incident=incident, event=event, kind=event.kind,
@@ -66,6 +73,32 @@ def deliveries_for_event(event: TimelineEvent) -> list[Delivery]:
     if pending:
         transaction.on_commit(lambda: _enqueue(pending))
     return created
+
+
+def _plan(
+    event: TimelineEvent, targets: Sequence[tuple[str, str]] | None
+) -> list[tuple[MessageChannel, list[str]]]:
+    """(channel, targets) to write: the routed targets of each channel announcing the kind, or the
+    explicit ``targets`` grouped by channel (in the order given, without repeats)."""
+    if targets is None:
+        return [
+            (channel, routing.targets_for(event.incident, channel) if channel.sender.configured() else [])
+            for channel in registry.message_channels
+            if event.kind in channel.events and channel.sender.announces(event)
+        ]
+    grouped: dict[str, list[str]] = {}
+    for name, target in targets:
+        if target and target not in grouped.setdefault(name, []):
+            grouped[name].append(target)
+    plan = []
+    for name, names_targets in grouped.items():
+        channel = registry.message_channel(name)
+        if channel is None:
+            log.warning("explicit target on a channel that is not installed", extra={"channel": name})
+            continue
+        if channel.sender.announces(event):
+            plan.append((channel, names_targets))
+    return plan
 
 
 def _conversation(incident: Incident, channel: MessageChannel, target: str) -> Conversation:

@@ -258,6 +258,7 @@ def _open_or_reopen(
         severity=ctx.severities.most_severe(firing),
         source=Source.ALERTMANAGER,
         service=ctx.integration.default_service,
+        escalation_policy=ctx.integration.escalation_policy,
         labels=_bounded_labels(dict(context["commonLabels"]), dict(context["groupLabels"])),
         group_key=group.hashed,
         opened_at=ctx.now,

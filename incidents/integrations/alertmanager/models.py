@@ -43,6 +43,10 @@ class Integration(models.Model):
     token_prefix = models.CharField(max_length=12, editable=False, help_text="First characters, to tell tokens apart.")
     token_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     default_service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    escalation_policy = models.ForeignKey(
+        "escalation.EscalationPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who is paged for incidents this integration opens; empty: the service's, else the default.",
+    )
     grouping = models.CharField(max_length=16, choices=Grouping.choices, default=Grouping.GROUP_KEY)
     group_by_labels = models.JSONField(default=list, blank=True, help_text='e.g. ["alertname", "service"]')
     severity_label = models.CharField(max_length=100, default="severity")

@@ -28,6 +28,8 @@ ACTIONS = {
     "severity_changed": "trigger",
     "acknowledged": "acknowledge",
     "resolved": "resolve",
+    # An escalation level that names a PagerDuty service (or a user's PagerDuty contact) pages there.
+    "escalated": "trigger",
 }
 
 

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class EscalationConfig(AppConfig):
+    """Escalation policies and the engine (docs/escalation.md)."""
+
+    name = "incidents.escalation"
+    label = "escalation"
+    verbose_name = "Escalation"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import demo, panels
+
+        panels.register()
+        demo.register()

@@ -1,0 +1,34 @@
+"""The escalation panel of the incident page: the policy, the current level, who was paged when,
+a live countdown to the next level and exactly whom it will reach; "Escalate now" and "Page…"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
+
+from incidents.models import Incident
+from incidents.oncall.models import Schedule
+from incidents.registry import IncidentPanel, NavEntry, registry
+
+from .plan import escalation_plan
+
+PANEL = "escalation/_incident_panel.html"
+CHOICES_MAX = 200
+
+
+def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    plan = escalation_plan(incident)
+    users = get_user_model().objects.filter(is_active=True).order_by("username").values_list("username", flat=True)
+    return {
+        "incident": incident, "plan": plan, "next_step": plan.next_step,
+        "sent": [s for s in plan.steps if s["status"] == "sent"],
+        "users": list(users[:CHOICES_MAX]),
+        "schedules": list(Schedule.objects.order_by("name").values_list("pk", "name")[:CHOICES_MAX]),
+    }
+
+
+def register() -> None:
+    registry.add_incident_panel(IncidentPanel("escalation", PANEL, panel_context, order=30))
+    registry.add_nav_entry(NavEntry("Escalation", "escalation:policies", current=("escalation",), order=35))
