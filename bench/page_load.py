@@ -125,7 +125,7 @@ def grow_incident(group: str, alerts: int, events: int) -> int:
                      "labels": a["labels"], "annotations": a["annotations"],
                      "starts_at": template.starts_at + timedelta(seconds=i), "ends_at": None,
                      "generator_url": a["generatorURL"], "first_seen_at": now, "last_seen_at": now,
-                     "times_received": 1})
+                     "times_received": 1, "links": {}})
     insert_records(Alert, rows)
     first = incident.opened_at - timedelta(days=2)
     TimelineEvent.objects.bulk_create(

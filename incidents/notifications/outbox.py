@@ -18,7 +18,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from opsportal.lib.exceptions import ConflictError, NotFoundError
 from . import metrics, routing
 from .channels import Batch, MessageChannel, Outcome, TransportError
 from .models import Conversation, Delivery
-from .rendering import event_context, incident_context, render_message
+from .rendering import edited_templates, event_context, incident_context, render_message
 
 log = logging.getLogger(__name__)
 S = Delivery.Status
@@ -50,25 +50,33 @@ def deliveries_for_event(
     routes (an escalation names whom it pages: a user's Slack DM, a routing key, an address).
     Unknown channel names are skipped; the caller checks them against the registry."""
     incident = event.incident
-    created: list[Delivery] = []
-    incident_dict: dict[str, Any] | None = None
-    for channel, channel_targets in _plan(event, targets):
+    plan = _plan(event, targets)
+    if not plan:
+        return []
+    edited = edited_templates(event.kind)
+    incident_dict = incident_context(incident, now=event.created_at)
+    event_dict = event_context(event)
+    rows: list[tuple[MessageChannel, str, dict[str, str], bool]] = []
+    for channel, channel_targets in plan:
         configured = channel.sender.configured()
         if not configured and targets is None:
             channel_targets = [""]
         if not channel_targets:
             continue
-        if incident_dict is None:
-            incident_dict = incident_context(incident, now=event.created_at)
-        payload = render_message(channel, event.kind, incident_dict, event_context(event))
-        for target in channel_targets:
-            conversation = _conversation(incident, channel, target)
-            created.append(Delivery.objects.create(
-                conversation=conversation, incident=incident, event=event, kind=event.kind,
-                channel=channel.name, target=target, payload=payload,
-                status=S.PENDING if configured else S.PREVIEW,
-                next_attempt_at=event.created_at if configured else None, created_at=event.created_at,
-            ))
+        payload = render_message(channel, event.kind, incident_dict, event_dict, edited)
+        rows.extend((channel, target, payload, configured) for target in channel_targets)
+    if not rows:
+        return []
+    conversations = _conversations(incident, {(channel.name, target) for channel, target, _, _ in rows})
+    created = Delivery.objects.bulk_create([
+        Delivery(
+            conversation=conversations[(channel.name, target)], incident=incident, event=event, kind=event.kind,
+            channel=channel.name, target=target, payload=payload,
+            status=S.PENDING if configured else S.PREVIEW,
+            next_attempt_at=event.created_at if configured else None, created_at=event.created_at,
+        )
+        for channel, target, payload, configured in rows
+    ])
     pending = sorted({d.conversation_id for d in created if d.status == S.PENDING})
     if pending:
         transaction.on_commit(lambda: _enqueue(pending))
@@ -81,10 +89,11 @@ def _plan(
     """(channel, targets) to write: the routed targets of each channel announcing the kind, or the
     explicit ``targets`` grouped by channel (in the order given, without repeats)."""
     if targets is None:
+        announcing = [c for c in registry.message_channels if event.kind in c.events and c.sender.announces(event)]
+        routes = routing.enabled_routes() if any(c.sender.configured() for c in announcing) else {}
         return [
-            (channel, routing.targets_for(event.incident, channel) if channel.sender.configured() else [])
-            for channel in registry.message_channels
-            if event.kind in channel.events and channel.sender.announces(event)
+            (channel, routing.targets_for(event.incident, channel, routes) if channel.sender.configured() else [])
+            for channel in announcing
         ]
     grouped: dict[str, list[str]] = {}
     for name, target in targets:
@@ -101,15 +110,24 @@ def _plan(
     return plan
 
 
-def _conversation(incident: Incident, channel: MessageChannel, target: str) -> Conversation:
-    found = Conversation.objects.filter(incident=incident, channel=channel.name, target=target).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return Conversation.objects.create(incident=incident, channel=channel.name, target=target)
-    except IntegrityError:  # a concurrent event of the same incident made it first
-        return Conversation.objects.get(incident=incident, channel=channel.name, target=target)
+def _conversations(incident: Incident | None, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Conversation]:
+    """The conversations of ``incident`` for these (channel, target) keys, made where missing: one
+    query when they exist, three when some are new (a concurrent event of the same incident may
+    make them first: the insert ignores that conflict and the second read finds theirs)."""
+    def found() -> dict[tuple[str, str], Conversation]:
+        rows = Conversation.objects.filter(incident=incident, channel__in={c for c, _ in keys},
+                                           target__in={t for _, t in keys})
+        return {(row.channel, row.target): row for row in rows if (row.channel, row.target) in keys}
+
+    existing = found()
+    missing = keys - set(existing)
+    if missing:
+        Conversation.objects.bulk_create(
+            [Conversation(incident=incident, channel=channel, target=target) for channel, target in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        existing = found()
+    return existing
 
 
 def _enqueue(conversation_ids: list[int]) -> None:

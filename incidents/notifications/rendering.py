@@ -110,12 +110,19 @@ def _escaped(value: Any, escape: Callable[[str], str]) -> Any:
     return value
 
 
-def template_source(channel: MessageChannel, kind: str) -> tuple[str, str]:
+def edited_templates(kind: str) -> dict[str, tuple[str, str]]:
+    """The edited (subject, body) of ``kind`` per channel name, in one query."""
+    return {row.channel: (row.subject, row.body) for row in MessageTemplate.objects.filter(event=kind)}
+
+
+def template_source(channel: MessageChannel, kind: str,
+                    edited: dict[str, tuple[str, str]] | None = None) -> tuple[str, str]:
     """(subject, body) for ``kind`` on ``channel``: the edited row, else the channel's own default,
-    else the shared default."""
-    row = MessageTemplate.objects.filter(event=kind, channel=channel.name).first()
-    if row is not None:
-        return row.subject, row.body
+    else the shared default. ``edited`` is :func:`edited_templates` when the caller has it."""
+    if edited is None:
+        edited = edited_templates(kind)
+    if channel.name in edited:
+        return edited[channel.name]
     return channel.templates.get(kind) or DEFAULTS.get(kind) or ("", "{{ event.label }}: {{ event.message }}")
 
 
@@ -125,11 +132,11 @@ def render(source: str, context: dict[str, Any]) -> str:
 
 
 def render_message(channel: MessageChannel, kind: str, incident: dict[str, Any],
-                   event: dict[str, Any]) -> dict[str, str]:
+                   event: dict[str, Any], edited: dict[str, tuple[str, str]] | None = None) -> dict[str, str]:
     """The stored payload of a delivery: {"subject", "text"}. A template that fails at send time
     (it rendered at save, but an event may lack a field) falls back to the built-in wording,
     with the error noted, rather than losing the message."""
-    subject, body = template_source(channel, kind)
+    subject, body = template_source(channel, kind, edited)
     context = message_context(incident, event, escape=channel.escape)
     try:
         return {"subject": render(subject, context) if subject else "", "text": render(body, context)}

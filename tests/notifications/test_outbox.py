@@ -137,3 +137,21 @@ def test_after_a_send_the_next_messages_wait_a_moment_and_go_out_together(
     assert outbox.conversation_flush(conversation) == 0, "held for the quiet time"
     assert outbox.conversation_flush(conversation, now=timezone.now() + timedelta(seconds=4)) == 5
     assert [len(batch) for batch in recorder.batches] == [1, 5]
+
+
+def test_the_writes_of_an_event_do_not_grow_with_the_number_of_channels(
+    p1: Severity, recorder: RecordingSender, monkeypatch: pytest.MonkeyPatch,
+    django_assert_max_num_queries,
+) -> None:
+    from incidents.notifications.channels import MessageChannel
+    from incidents.registry import registry
+
+    incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    channels = [MessageChannel(name=f"rec{n}", label=f"Rec {n}", sender=recorder, events=frozenset({"note"}))
+                for n in range(6)]
+    monkeypatch.setattr(registry, "message_channels", channels)
+    lifecycle.incident_add_note(incident=incident, text="warm-up", actor=None, source=Source.WEB)
+    # A lock, the event, routes (2), templates, conversations, their deliveries; not a query per channel.
+    with django_assert_max_num_queries(12):
+        lifecycle.incident_add_note(incident=incident, text="Rolled back", actor=None, source=Source.WEB)
+    assert Delivery.objects.filter(kind="note").count() == 12
