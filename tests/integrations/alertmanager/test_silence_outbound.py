@@ -20,19 +20,19 @@ from django.utils import timezone
 
 from incidents.integrations.alertmanager.client import AlertmanagerClient
 from incidents.integrations.alertmanager.integration import integration_create, integration_update
-from incidents.integrations.alertmanager.models import Alert, AlertStatus, Integration, Silence
+from incidents.integrations.alertmanager.models import Integration, Silence
 from incidents.integrations.alertmanager.silences import (
     SilencePermissionError,
     silence_create,
     silence_expire,
     silence_refresh,
 )
-from incidents.lifecycle import incident_open
-from incidents.models import Incident, Severity, Source
+from incidents.models import Incident, Severity
 from opsportal.lib.exceptions import ApplicationError
 
 from .am_process import RunningAlertmanager, run_alertmanager
 from .conftest import grant_silences
+from .webhook_support import incident_with_alerts
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -80,24 +80,6 @@ def fake() -> Iterator[FakeService]:
     yield srv
     srv.shutdown()
     srv.server_close()
-
-
-def incident_with_alerts(p1: Severity, *, alertmanager_url: str) -> Incident:
-    integration, _ = integration_create(name="prod-am", alertmanager_url=alertmanager_url)
-    incident = incident_open(title="5xx rate above 5%", severity=p1, source=Source.ALERTMANAGER)
-    now = timezone.now()
-    for i, instance in enumerate(("web-1:8080", "web-2:8080")):
-        Alert.objects.create(
-            integration=integration,
-            incident=incident,
-            fingerprint=f"a1b2c3d4e5f6a7b{i}",
-            status=AlertStatus.FIRING,
-            labels={"alertname": "HighErrorRate", "service": "checkout", "instance": instance},
-            starts_at=now,
-            first_seen_at=now,
-            last_seen_at=now,
-        )
-    return incident
 
 
 def active_silence(incident: Incident) -> Silence:

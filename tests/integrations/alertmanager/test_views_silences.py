@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from incidents.integrations.alertmanager.client import AlertmanagerClient
 from incidents.integrations.alertmanager.integration import integration_create
-from incidents.integrations.alertmanager.models import Alert, AlertStatus, Silence
-from incidents.lifecycle import incident_open
-from incidents.models import EventKind, Incident, Severity, Source
+from incidents.integrations.alertmanager.models import Silence
+from incidents.models import EventKind, Severity
 
 from .am_process import RunningAlertmanager, free_port, require_binary, run_alertmanager
+from .webhook_support import incident_with_alerts
 
 # Alertmanager listens on 127.0.0.1 here; the responder is in the Responders group.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback", "responder_may_silence")]
@@ -29,24 +28,6 @@ HTMX = {"HX-Request": "true"}
 def alertmanager(tmp_path: Path) -> Iterator[RunningAlertmanager]:
     with run_alertmanager(tmp_path / "am") as am:
         yield am
-
-
-def incident_with_alerts(p1: Severity, *, alertmanager_url: str) -> Incident:
-    integration, _ = integration_create(name="prod-am", alertmanager_url=alertmanager_url)
-    incident = incident_open(title="5xx rate above 5%", severity=p1, source=Source.ALERTMANAGER)
-    now = timezone.now()
-    for i, instance in enumerate(("web-1:8080", "web-2:8080")):
-        Alert.objects.create(
-            integration=integration,
-            incident=incident,
-            fingerprint=f"f7ca8b2ae37f4b5{i}",
-            status=AlertStatus.FIRING,
-            labels={"alertname": "HighErrorRate", "service": "checkout", "instance": instance},
-            starts_at=now,
-            first_seen_at=now,
-            last_seen_at=now,
-        )
-    return incident
 
 
 @pytest.mark.alertmanager

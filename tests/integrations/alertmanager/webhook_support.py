@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from incidents.integrations.alertmanager.integration import integration_create
-from incidents.integrations.alertmanager.models import Integration
+from incidents.integrations.alertmanager.models import Alert, AlertStatus, Integration
+from incidents.lifecycle import incident_open
+from incidents.models import Incident, Severity, Source
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -114,3 +117,22 @@ def payload(
     }
     body.update(overrides)
     return body
+
+
+def incident_with_alerts(p1: Severity, *, alertmanager_url: str) -> Incident:
+    """An incident with two firing alerts of an integration whose Alertmanager is ``alertmanager_url``."""
+    integration, _ = integration_create(name="prod-am", alertmanager_url=alertmanager_url)
+    incident = incident_open(title="5xx rate above 5%", severity=p1, source=Source.ALERTMANAGER)
+    now = timezone.now()
+    for i, instance in enumerate(("web-1:8080", "web-2:8080")):
+        Alert.objects.create(
+            integration=integration,
+            incident=incident,
+            fingerprint=f"f7ca8b2ae37f4b5{i}",
+            status=AlertStatus.FIRING,
+            labels={"alertname": "HighErrorRate", "service": "checkout", "instance": instance},
+            starts_at=now,
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+    return incident
