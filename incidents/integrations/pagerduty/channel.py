@@ -12,7 +12,9 @@ from . import keys
 from .events import ACTIONS
 from .sender import PagerDutySender
 
-_WHERE = '{% if incident.service %} ({{ incident.service }}){% endif %} - Opsportal #{{ incident.id }}'
+# The service, unless the title already names it in brackets (Alertmanager titles often do).
+_WHERE = ('{% if incident.service and "(" ~ incident.service ~ ")" not in incident.title %} ({{ incident.service }})'
+          '{% endif %} - Opsportal #{{ incident.id }}')
 
 TEMPLATES: dict[str, tuple[str, str]] = {
     "opened": ("", "{{ incident.severity }} {{ incident.title }}" + _WHERE),

@@ -10,8 +10,10 @@ import pytest
 from django.utils import timezone
 
 from incidents import lifecycle
+from incidents.integrations.pagerduty.channel import TEMPLATES
 from incidents.models import Service, Severity, Source
 from incidents.notifications.models import Conversation, Delivery, MessageTemplate, Route
+from incidents.notifications.rendering import message_context, render
 from tests.contracts.pagerduty import PagerDutyContract
 
 from .conftest import ROUTING_KEY, FlushPD, pd_deliveries
@@ -206,3 +208,11 @@ def test_unconfigured_pagerduty_keeps_previews(p1: Severity, settings) -> None:
     lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
     (delivery,) = pd_deliveries()
     assert delivery.status == "preview" and delivery.payload["text"].startswith("P1 Checkout down")
+
+
+def test_the_summary_names_the_service_once() -> None:
+    incident = {"severity": "P1", "title": "5xx above 5% (checkout)", "service": "checkout", "id": 7}
+    body = TEMPLATES["opened"][1]
+    assert render(body, message_context(incident, {})) == "P1 5xx above 5% (checkout) - Opsportal #7"
+    incident["title"] = "5xx above 5%"
+    assert render(body, message_context(incident, {})) == "P1 5xx above 5% (checkout) - Opsportal #7"
