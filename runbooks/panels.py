@@ -12,6 +12,7 @@ from incidents.models import Incident
 from incidents.registry import IncidentPanel, NavEntry, registry
 
 from . import runs, selectors, triggers
+from .demo import seed_runbooks
 from .models import RunbookRun, StepStatus
 
 RUN_PANEL = "runbooks/_run_panel.html"
@@ -43,6 +44,4 @@ def register() -> None:
     registry.add_incident_panel(IncidentPanel("runbooks", RUN_PANEL, run_panel_context, order=30))
     registry.add_nav_entry(NavEntry("Runbooks", "runbooks:list", current=("runbooks",), order=35))
     registry.add_incident_opened_hook(triggers.runbooks_start_for_new_incident)
-    from .demo import seed_runbooks
-
     registry.add_demo_seeder(seed_runbooks, order=60)

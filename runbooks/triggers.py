@@ -10,6 +10,7 @@ from incidents.models import Incident, Source
 from opsportal.lib.matchers import matchers_match
 
 from .models import Runbook, Trigger
+from .runs import run_start
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,5 @@ def runbooks_matching(incident: Incident, *, auto_start: bool | None = None) -> 
 def runbooks_start_for_new_incident(incident: Incident) -> None:
     """The incident-opened hook: start every runbook whose auto-start trigger matches, in the
     transaction that opened the incident (the first steps are sent to workers when it commits)."""
-    from .runs import run_start
-
     for runbook in runbooks_matching(incident, auto_start=True):
         run_start(incident=incident, runbook=runbook, actor=None, source=Source.RUNBOOK, auto=True)

@@ -18,6 +18,7 @@ from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
 
 from . import actions, runs, selectors
+from .editing import runbook_save
 from .models import Runbook, RunbookRun
 from .panels import RUN_PANEL, run_panel_context
 from .yaml_io import runbooks_dump, runbooks_import, runbooks_parse
@@ -73,8 +74,6 @@ def runbook_edit(request: HtmxHttpRequest, pk: int | None = None) -> HttpRespons
             items = runbooks_parse(text)
             if len(items) != 1:
                 raise ApplicationError("The editor saves one runbook at a time.", extra={"field": "yaml"})
-            from .editing import runbook_save
-
             saved = runbook_save(data=items[0], actor=request.user, runbook=runbook)
             messages.success(request, f"Saved “{saved.name}” v{saved.version}.")
             return redirect("runbooks:edit", pk=saved.pk)

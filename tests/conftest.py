@@ -22,7 +22,10 @@ Severities: ``severities`` (P1-P4 by name), ``p1``, ``p3``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -31,6 +34,7 @@ from django.test import Client
 
 from incidents.models import Severity
 from tests.contracts.slack import slack_server  # noqa: F401 - the Slack contract server fixture, for every test
+from tests.ops.redis_server import RedisServer, free_port
 
 # Contract servers of the outside systems, as fixtures (one module each, so they merge apart).
 pytest_plugins = ["tests.contracts.pagerduty_fixtures"]
@@ -116,3 +120,20 @@ def p1(severities: dict[str, Severity]) -> Severity:
 @pytest.fixture
 def p3(severities: dict[str, Severity]) -> Severity:
     return severities["P3"]
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A folder for the real processes a test starts (their logs, data, sockets): short, so a unix
+    socket path in it stays under the operating system's limit."""
+    folder = Path(tempfile.mkdtemp(prefix="opsp-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def own_redis(data_dir: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own on a free loopback port, which the test may stop and start."""
+    server = RedisServer(data_dir / "own-redis", port=free_port()).start()
+    yield server
+    server.stop()

@@ -11,10 +11,8 @@ Redis is back.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,12 +37,6 @@ from tests.ops.redis_server import RedisServer, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture
-def data_dir() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="opse2e-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -96,9 +88,10 @@ def _texts(messages: list[dict[str, Any]]) -> list[str]:
 
 
 def test_an_alert_reaches_slack_and_pagerduty_and_a_slack_button_acknowledges_it(
-    data_dir: Path, slack: SlackContractServer, pagerduty: PagerDutyContract, responder: Any, severities: Any,
+    data_dir: Path, own_redis: RedisServer, slack: SlackContractServer, pagerduty: PagerDutyContract,
+    responder: Any, severities: Any,
 ) -> None:
-    redis = RedisServer(data_dir / "redis", port=free_port()).start()
+    redis = own_redis
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = _env(data_dir, redis, slack, pagerduty, port)
@@ -158,7 +151,6 @@ def test_an_alert_reaches_slack_and_pagerduty_and_a_slack_button_acknowledges_it
         assert set(Delivery.objects.filter(channel__in=["slack", "pagerduty"]).values_list("status", flat=True)) == {"sent"}
     finally:
         stop(*procs)
-        redis.stop()
 
 
 def _up(base: str) -> bool:

@@ -4,11 +4,8 @@ server receiving the messages (docs/escalation.md, "Exactly once")."""
 
 from __future__ import annotations
 
-import shutil
 import signal
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,24 +16,10 @@ from incidents.models import EventKind, Incident, Source
 from incidents.notifications.models import Delivery
 from tests.contracts.slack import DEFAULT_CHANNEL_ID, SIGNING_SECRET, SlackContractServer
 from tests.ops.processes import child_env, serve, stop, wait_for
-from tests.ops.redis_server import RedisServer, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 DELAY = 4
 
-
-@pytest.fixture
-def data_dir() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="opsesc-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def redis(data_dir: Path) -> Iterator[RedisServer]:
-    server = RedisServer(data_dir / "redis", port=free_port()).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -49,12 +32,12 @@ def slack() -> Iterator[SlackContractServer]:
     server.stop()
 
 
-def test_killed_worker_and_scheduler_page_every_level_once(data_dir, redis, slack, settings, p1, alice, make_policy):
+def test_killed_worker_and_scheduler_page_every_level_once(data_dir, own_redis, slack, settings, p1, alice, make_policy):
     db = connection.settings_dict
     env = child_env(
         data_dir,
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        REDIS_URL=redis.url, ESCALATION_TICK_SECONDS="0.5", NOTIFY_SWEEP_SECONDS="1", NOTIFY_BACKOFF_SECONDS="1",
+        REDIS_URL=own_redis.url, ESCALATION_TICK_SECONDS="0.5", NOTIFY_SWEEP_SECONDS="1", NOTIFY_BACKOFF_SECONDS="1",
         WORKER_CONCURRENCY="1", SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=slack.api_url, SLACK_DEFAULT_CHANNEL="", OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8",
         SLACK_INCIDENT_CHANNEL_SEVERITIES="",

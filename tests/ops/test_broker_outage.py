@@ -8,11 +8,8 @@ only when Redis came back; and a warm shutdown with Redis down kept retrying its
 from __future__ import annotations
 
 import re
-import shutil
 import signal
-import tempfile
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,33 +23,20 @@ from opsportal.celery import app
 from opsportal.lib import heartbeat
 
 from .processes import child_env, serve, stop, wait_for
-from .redis_server import RedisServer, free_port
+from .redis_server import RedisServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 # The outage the issue reproduced. The worker's reconnect backoff grows to about 14 s by then.
 OUTAGE_SECONDS = 60
 
 
-@pytest.fixture
-def data_dir() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="opsout-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
-
-@pytest.fixture
-def redis_server(data_dir: Path) -> Iterator[RedisServer]:
-    server = RedisServer(data_dir / "own-redis", port=free_port()).start()
-    yield server
-    server.stop()
-
-
-def _env(data_dir: Path, redis_server: RedisServer) -> dict[str, str]:
+def _env(data_dir: Path, own_redis: RedisServer) -> dict[str, str]:
     db = connection.settings_dict
     return child_env(
         data_dir,
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        REDIS_URL=redis_server.url,
+        REDIS_URL=own_redis.url,
         SLA_TICK_SECONDS="1",
         WORKER_CONCURRENCY="1",
     )
@@ -72,16 +56,16 @@ def _succeeded(data_dir: Path, task_id: str) -> bool:
 
 
 def test_breaches_are_recorded_on_time_and_the_worker_recovers_when_redis_is_down(
-        data_dir, redis_server, severities):
+        data_dir, own_redis, severities):
     fast = Severity.objects.create(name="T1", label="Test", rank=90, response_target=timedelta(seconds=6),
                                    resolution_target=timedelta(hours=1))
-    env = _env(data_dir, redis_server)
+    env = _env(data_dir, own_redis)
     worker, scheduler = serve("worker", data_dir, env), serve("scheduler", data_dir, env)
     try:
-        wait_for(lambda: _worker_heartbeat(redis_server) is not None, "the worker to take the scheduler's pings",
+        wait_for(lambda: _worker_heartbeat(own_redis) is not None, "the worker to take the scheduler's pings",
                  data_dir)
 
-        redis_server.stop()
+        own_redis.stop()
         down_at = time.monotonic()
         incident = lifecycle.incident_open(title="Queue stuck", severity=fast, source=Source.WEB)
         assert incident.response_due_at is not None
@@ -90,7 +74,7 @@ def test_breaches_are_recorded_on_time_and_the_worker_recovers_when_redis_is_dow
             return Incident.objects.filter(pk=incident.pk, response_breached_at__isnull=False).exists()
 
         wait_for(breached, "the breach due while Redis is down", data_dir, timeout=30)
-        assert not redis_server.ping(), "Redis came back before the breach was recorded"
+        assert not own_redis.ping(), "Redis came back before the breach was recorded"
         incident.refresh_from_db()
         assert incident.response_breached_at is not None
         # Recorded by the scheduler's own tick (1 s here), not when the broker came back.
@@ -101,7 +85,7 @@ def test_breaches_are_recorded_on_time_and_the_worker_recovers_when_redis_is_dow
         assert worker.poll() is None, "the worker gave up on the broker"
         assert scheduler.poll() is None, "the scheduler gave up on the broker"
 
-        redis_server.start()  # same port, same append-only file
+        own_redis.start()  # same port, same append-only file
         with app.connection_for_write(env["REDIS_URL"]) as conn:
             task_id = app.send_task("opsportal.ping", connection=conn).id
         wait_for(lambda: _succeeded(data_dir, task_id), "the worker to run a task sent after the outage", data_dir,
@@ -111,16 +95,16 @@ def test_breaches_are_recorded_on_time_and_the_worker_recovers_when_redis_is_dow
         stop(worker, scheduler)
 
 
-def test_a_worker_stopped_while_redis_hangs_exits(data_dir, redis_server):
-    env = _env(data_dir, redis_server)
+def test_a_worker_stopped_while_redis_hangs_exits(data_dir, own_redis):
+    env = _env(data_dir, own_redis)
     worker = serve("worker", data_dir, env)
-    assert redis_server.proc is not None
+    assert own_redis.proc is not None
     try:
         wait_for(lambda: "ready." in (data_dir / "worker.log").read_text(), "the worker to connect", data_dir)
-        redis_server.proc.send_signal(signal.SIGSTOP)  # hung: connections open, nothing answers
+        own_redis.proc.send_signal(signal.SIGSTOP)  # hung: connections open, nothing answers
         time.sleep(3)
         worker.terminate()  # what the supervisor sends
         wait_for(lambda: worker.poll() is not None, "the worker to exit on SIGTERM", data_dir, timeout=60)
     finally:
-        redis_server.proc.send_signal(signal.SIGCONT)
+        own_redis.proc.send_signal(signal.SIGCONT)
         stop(worker)

@@ -8,13 +8,7 @@ consumer could read a message file before the producer had written it.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 import threading
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from opsportal import embedded_redis
 from opsportal.celery import app, ping
@@ -25,13 +19,6 @@ from .redis_server import redis_server_binary
 PRODUCERS = 8
 TASKS_PER_PRODUCER = 250
 
-
-@pytest.fixture
-def data_dir() -> Iterator[Path]:
-    """Short, so the embedded Redis socket path fits."""
-    folder = Path(tempfile.mkdtemp(prefix="opsbrk-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _produce(broker_url: str, ids: list[str], errors: list[BaseException]) -> None:

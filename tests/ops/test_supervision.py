@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import xmlrpc.client
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +25,6 @@ from .redis_server import free_port, redis_server_binary
 
 PROGRAMS = ("redis", "web", "worker", "scheduler")
 
-
-@pytest.fixture
-def data_dir() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="opssup-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _supervisor(data_dir: Path) -> Any:
