@@ -375,8 +375,8 @@ RUNBOOK_REAPER_GRACE_SECONDS = env.float("RUNBOOK_REAPER_GRACE_SECONDS", default
 RUNBOOK_QUEUE_GRACE_SECONDS = env.float("RUNBOOK_QUEUE_GRACE_SECONDS", default=300.0)
 RUNBOOK_SWEEP_SECONDS = env.float("RUNBOOK_SWEEP_SECONDS", default=2.0)
 # `wait` steps falling due, and the reaper of steps whose worker died: database timers in the scheduler.
-SCHEDULER_SWEEPS["runbook-waits"] = ("runbooks.runs.runbook_waits_sweep", RUNBOOK_SWEEP_SECONDS)
-SCHEDULER_SWEEPS["runbook-reaper"] = ("runbooks.runs.runbook_reaper_sweep", RUNBOOK_SWEEP_SECONDS)
+SCHEDULER_SWEEPS["runbook-waits"] = ("runbooks.sweeps.runbook_waits_sweep", RUNBOOK_SWEEP_SECONDS)
+SCHEDULER_SWEEPS["runbook-reaper"] = ("runbooks.sweeps.runbook_reaper_sweep", RUNBOOK_SWEEP_SECONDS)
 
 # Heartbeats are written by the worker and the scheduler and read by the web process. Short socket
 # timeouts: a hung Redis makes /health answer "unhealthy" quickly instead of hanging.

@@ -34,7 +34,6 @@ from django.utils import timezone
 from incidents import lifecycle
 from incidents.models import EventKind, Incident, Source, Status
 from opsportal.lib.actors import Actor, stored_user
-from opsportal.lib.claim import claim
 from opsportal.lib.exceptions import ApplicationError, ConflictError, NotFoundError
 
 from . import actions
@@ -57,7 +56,6 @@ WAITING_ACTIONS = (Action.APPROVAL, Action.MANUAL)
 # it (hard); the reaper's grace (RUNBOOK_REAPER_GRACE_SECONDS) comes after both.
 SOFT_MARGIN = 5
 HARD_MARGIN = 15
-SWEEP_BATCH = 100
 EVENT_TEXT_MAX = 500
 
 
@@ -282,45 +280,13 @@ def step_finish(*, step_id: int, attempt: int, result: Result) -> bool:
     return True
 
 
-# --- the scheduler's sweeps ----------------------------------------------------------------
-
-
-def runbook_waits_sweep(now: datetime | None = None) -> int:
-    """Complete `wait` steps whose time has come. Returns how many."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        due = list(claim(StepRun.objects.filter(status=StepStatus.RUNNING, action=Action.WAIT, due_at__lte=now)
-                         .order_by("due_at")).values_list("pk", "run_id", "attempts")[:SWEEP_BATCH])
-    done = 0
-    for step_id, _run_id, attempt in due:
-        seconds = StepRun.objects.filter(pk=step_id).values_list("params", flat=True).first() or {}
-        done += step_finish(step_id=step_id, attempt=attempt,
-                            result=Result(ok=True, output=f"Waited {seconds.get('seconds', 0):g} s."))
-    return done
-
-
-def runbook_reaper_sweep(now: datetime | None = None) -> int:
-    """Fail or retry steps still "running" past their deadline: the worker running them was killed
-    (or their task never reached one). The lost attempt is recorded as such. Returns how many."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        stale = list(claim(StepRun.objects.filter(status=StepStatus.RUNNING, deadline_at__lt=now)
-                           .exclude(action=Action.WAIT).order_by("deadline_at"))
-                     .values_list("pk", "attempts", "claimed_attempt")[:SWEEP_BATCH])
-    reaped = 0
-    for step_id, attempt, claimed_attempt in stale:
-        if claimed_attempt >= attempt:
-            why = (f"Attempt {attempt} was lost: its worker stopped (killed or restarted) before the step "
-                   "finished.")
-        else:
-            why = (f"Attempt {attempt} was never picked up by a worker (the broker or the workers were "
-                   "unavailable).")
-        reaped += _reap(step_id, attempt, why, now)
-    return reaped
+# --- the scheduler's side (runbooks.sweeps finds the steps) -----------------------------------
 
 
 @transaction.atomic
-def _reap(step_id: int, attempt: int, why: str, now: datetime) -> bool:
+def step_reap(*, step_id: int, attempt: int, why: str, now: datetime) -> bool:
+    """Record that ``attempt`` of a step still "running" past its deadline was lost; False when
+    the step moved on meanwhile (finished, retried, or its deadline extended)."""
     run_id = StepRun.objects.filter(pk=step_id).values_list("run_id", flat=True).first()
     if run_id is None:
         return False

@@ -13,7 +13,7 @@ from django.utils import timezone
 from incidents import lifecycle
 from incidents.models import Incident, Severity, Source
 from incidents.notifications.models import Delivery
-from runbooks import editing, runs
+from runbooks import editing, runs, sweeps
 from runbooks.models import RunbookRun, StepRun
 from tests.contracts.slack import DEFAULT_CHANNEL_ID, SlackContractServer
 
@@ -119,8 +119,8 @@ def test_a_wait_step_is_completed_by_the_scheduler_sweep(incident: Incident) -> 
     run = _run(incident, {"title": "Settle", "action": "wait", "params": {"seconds": 30}},
                {"title": "After", "action": "manual"})
     assert steps(run)[0].status == "running"
-    assert runs.runbook_waits_sweep() == 0, "not due yet"
-    assert runs.runbook_waits_sweep(now=timezone.now() + timedelta(seconds=31)) == 1
+    assert sweeps.runbook_waits_sweep() == 0, "not due yet"
+    assert sweeps.runbook_waits_sweep(now=timezone.now() + timedelta(seconds=31)) == 1
     assert [s.status for s in steps(run)] == ["succeeded", "waiting_approval"]
 
 
@@ -132,13 +132,13 @@ def test_the_reaper_retries_then_fails_a_step_whose_worker_died(incident: Incide
     # A worker claimed attempt 1 and was killed: the step stays "running" until its deadline.
     StepRun.objects.filter(pk=step.pk).update(claimed_attempt=1)
     later = timezone.now() + timedelta(hours=1)
-    assert runs.runbook_reaper_sweep(now=later) == 1
+    assert sweeps.runbook_reaper_sweep(now=later) == 1
     step.refresh_from_db()
     assert step.status == "running" and step.attempts == 2
     assert step.attempt_log[0]["lost"] is True
     assert runs.step_execute(step.pk, 1) is False, "the redelivered first attempt does not run again"
     StepRun.objects.filter(pk=step.pk).update(claimed_attempt=2)
-    assert runs.runbook_reaper_sweep(now=later + timedelta(hours=1)) == 1
+    assert sweeps.runbook_reaper_sweep(now=later + timedelta(hours=1)) == 1
     step.refresh_from_db()
     run.refresh_from_db()
     assert step.status == "failed" and "was lost: its worker stopped" in step.output

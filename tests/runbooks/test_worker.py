@@ -21,7 +21,7 @@ from django.utils import timezone
 from incidents import lifecycle
 from incidents.models import Severity, Source
 from opsportal.lib.exceptions import ConflictError
-from runbooks import editing, runs
+from runbooks import editing, runs, sweeps
 from runbooks.models import RunbookRun, StepRun
 
 from .conftest import SLOW_STEP, Target
@@ -106,13 +106,13 @@ def test_a_worker_killed_mid_step_leaves_the_step_failed_by_the_reaper_not_run_t
         marker.unlink()
         step = StepRun.objects.get(run=run)
         assert step.status == "running" and step.claimed_attempt == 1
-        assert runs.runbook_reaper_sweep() == 0, "not before its deadline"
+        assert sweeps.runbook_reaper_sweep() == 0, "not before its deadline"
         # A fresh worker gets the unacknowledged task again only after the visibility timeout; were it
         # delivered at once, the claim would refuse it. Either way the step must not start again.
         worker = start_worker(tmp_path)
         time.sleep(3)
         assert not marker.exists(), "the killed attempt ran a second time"
-        assert runs.runbook_reaper_sweep(now=timezone.now() + timedelta(minutes=5)) == 1
+        assert sweeps.runbook_reaper_sweep(now=timezone.now() + timedelta(minutes=5)) == 1
     finally:
         stop(worker)
     step.refresh_from_db()
