@@ -1,7 +1,7 @@
 """A request whose database statement ran past ``statement_timeout`` answers 503, not 500.
 
 PostgreSQL cancels the statement (SQLSTATE 57014, ``query_canceled``) after DB_STATEMENT_TIMEOUT_MS_WEB
-(settings.py); psycopg raises QueryCanceled, which Django wraps in its OperationalError. That is the
+(opsportal/settings/base.py); psycopg raises QueryCanceled, which Django wraps in its OperationalError. That is the
 server protecting itself from one slow page, not a bug: the user is told to retry or narrow the
 request, a script gets JSON with Retry-After, and the log says which path was too slow.
 """
