@@ -44,7 +44,8 @@ TARGET_STORM_S = 30.0
 # --- database and app -------------------------------------------------------------------------
 
 
-def bench_database_url() -> str:
+def bench_database_url(name: str = BENCH_DB) -> str:
+    """BENCH_DATABASE_URL, else database ``name`` on the server of DATABASE_URL (or the local one)."""
     explicit = os.environ.get("BENCH_DATABASE_URL")
     if explicit:
         return explicit
@@ -52,7 +53,7 @@ def bench_database_url() -> str:
     parts = urlsplit(base)
     if not parts.scheme.startswith("postgres"):
         base, parts = "postgres://postgres@127.0.0.1:5432/postgres", urlsplit("postgres://postgres@127.0.0.1:5432/postgres")
-    return urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
 def ensure_database(url: str) -> None:

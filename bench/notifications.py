@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -45,13 +44,16 @@ from bench.alertmanager_ingest import (
     SENDERS,
     Sender,
     alert,
+    bench_database_url,
     body,
     ensure_database,
     free_port,
     percentile,
     report,
+    stop_server,
     storm,
 )
+from bench.alertmanager_ingest import setup_django as ingest_setup_django
 from tests.contracts.pagerduty import PagerDutyContract
 from tests.contracts.slack import DEFAULT_CHANNEL_ID, SlackContractServer
 
@@ -104,15 +106,6 @@ class TimedSlack(SlackContractServer):
 # --- processes ---------------------------------------------------------------------------------
 
 
-def bench_database_url() -> str:
-    explicit = os.environ.get("BENCH_DATABASE_URL")
-    if explicit:
-        return explicit
-    base = os.environ.get("DATABASE_URL", "")
-    parts = urlsplit(base if base.startswith("postgres") else "postgres://postgres@127.0.0.1:5432/postgres")
-    return urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", parts.query, parts.fragment))
-
-
 def with_db(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
@@ -129,16 +122,6 @@ def wait_port(port: int, process: subprocess.Popen[bytes], what: str, path: str 
         except requests.RequestException:
             time.sleep(0.3)
     raise SystemExit(f"{what} did not answer within 60 s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @contextmanager
@@ -160,7 +143,7 @@ def redis_url() -> Iterator[str]:
         time.sleep(0.5)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        stop(process)
+        stop_server(process)
 
 
 class App:
@@ -184,7 +167,7 @@ class App:
 
     def __exit__(self, *exc: object) -> None:
         for process in self.processes:
-            stop(process)
+            stop_server(process)
 
     @property
     def url(self) -> str:
@@ -211,15 +194,10 @@ def child_env(db: str, redis: str, *, slack: TimedSlack | None, pagerduty: Pager
 
 
 def setup_django(db: str, redis: str) -> None:
-    os.environ.update({"DATABASE_URL": db, "REDIS_URL": redis, "CELERY_QUEUE": QUEUE, "CACHE_KEY_PREFIX": QUEUE,
-                       "OPSPORTAL_DATA_DIR": str(DATA), "LOG_LEVEL": "WARNING",
-                       "DJANGO_SETTINGS_MODULE": "opsportal.settings"})
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+    """Django in this process, on the bench's database and Redis queue (migrated)."""
+    os.environ.update({"REDIS_URL": redis, "CELERY_QUEUE": QUEUE, "CACHE_KEY_PREFIX": QUEUE,
+                       "OPSPORTAL_DATA_DIR": str(DATA), "LOG_LEVEL": "WARNING"})
+    ingest_setup_django(db)
 
 
 def reset() -> None:
@@ -431,7 +409,7 @@ def floor(path: Path, db: str) -> dict[str, Any]:
         fired, resolved = storm(Sender(url, "-", SENDERS))
         single = single_posts(url, "-", "One")
     finally:
-        stop(process)
+        stop_server(process)
     return {"fired": fired, "resolved": resolved, "single": single}
 
 
@@ -444,7 +422,7 @@ def mark(ok: bool) -> str:
 
 def main() -> None:
     started = time.perf_counter()
-    db = bench_database_url()
+    db = bench_database_url(BENCH_DB)
     ensure_database(db)
     DATA.mkdir(parents=True, exist_ok=True)
     probe = limit_probe_path()
