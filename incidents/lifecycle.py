@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from opsportal.lib import memo
 from opsportal.lib.actors import Actor, stored_user
 from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ApplicationError, ConflictError, NotFoundError
@@ -147,9 +148,14 @@ def incident_open(
     group_key: str | None = None,
     opened_at: datetime | None = None,
     escalation_policy: EscalationPolicy | None = None,
+    details: str = "",
+    data: dict[str, Any] | None = None,
 ) -> Incident:
     """Declare an incident, start its SLA clocks and its escalation (``escalation_policy``, else
     the service's, else the default policy: docs/escalation.md).
+
+    ``details`` and ``data`` complete the "opened" timeline entry (an Alertmanager group names the
+    alerts it opened with, so the timeline and the Slack thread say it once).
 
     ``group_key`` makes the incident the open incident of an alert group; a second open incident
     for the same group violates a database constraint (callers that group use get-or-create).
@@ -171,9 +177,10 @@ def incident_open(
         response_due_at=response_due,
         resolve_due_at=resolve_due,
     )
+    memo.put(("incidents.opened_here", incident.pk), True)  # nothing refers to it yet: no lookups needed
     _record(incident, EventKind.OPENED, actor=actor, source=source,
-            message=f"Opened as {severity.name} {severity.label}.",
-            data={"severity": severity.name}, at=now)
+            message=f"Opened as {severity.name} {severity.label}." + (f" {details}" if details else ""),
+            data={**(data or {}), "severity": severity.name}, at=now)
     registry.incident_opened(incident)
     _escalation_start(incident, escalation_policies.policy_for(service=service, explicit=escalation_policy), now)
     return incident

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from incidents.models import EventKind, Incident, TimelineEvent
 from incidents.registry import registry
+from opsportal.lib import memo
 from opsportal.lib.exceptions import ConflictError, NotFoundError
 
 from . import metrics, routing
@@ -110,24 +111,36 @@ def _plan(
     return plan
 
 
-def _conversations(incident: Incident | None, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Conversation]:
+def _conversations(incident: Incident, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Conversation]:
     """The conversations of ``incident`` for these (channel, target) keys, made where missing: one
     query when they exist, three when some are new (a concurrent event of the same incident may
-    make them first: the insert ignores that conflict and the second read finds theirs)."""
-    def found() -> dict[tuple[str, str], Conversation]:
-        rows = Conversation.objects.filter(incident=incident, channel__in={c for c, _ in keys},
-                                           target__in={t for _, t in keys})
-        return {(row.channel, row.target): row for row in rows if (row.channel, row.target) in keys}
+    make them first: the insert ignores that conflict and the second read finds theirs). An
+    incident opened in this unit of work has none but the ones made here: one insert. Within a
+    webhook post (``memo.scope``) what was found or made is kept for the post's later events."""
+    known: dict[tuple[str, str], Conversation] = memo.get(("notifications.conversations", incident.pk), dict)
 
-    existing = found()
-    missing = keys - set(existing)
-    if missing:
-        Conversation.objects.bulk_create(
+    def make(missing: set[tuple[str, str]], *, ignore_conflicts: bool) -> list[Conversation]:
+        return Conversation.objects.bulk_create(
             [Conversation(incident=incident, channel=channel, target=target) for channel, target in sorted(missing)],
-            ignore_conflicts=True,
+            ignore_conflicts=ignore_conflicts,
         )
-        existing = found()
-    return existing
+
+    def find(missing: set[tuple[str, str]]) -> None:
+        rows = Conversation.objects.filter(incident=incident, channel__in={c for c, _ in missing},
+                                           target__in={t for _, t in missing})
+        known.update({(row.channel, row.target): row for row in rows if (row.channel, row.target) in missing})
+
+    missing = keys - known.keys()
+    if missing and memo.get(("incidents.opened_here", incident.pk), bool):
+        known.update({(row.channel, row.target): row for row in make(missing, ignore_conflicts=False)})
+        missing = set()
+    if missing:
+        find(missing)
+        missing -= known.keys()
+    if missing:
+        make(missing, ignore_conflicts=True)
+        find(missing)
+    return {key: known[key] for key in keys if key in known}
 
 
 def _enqueue(conversation_ids: list[int]) -> None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from jinja2 import StrictUndefined, Template, TemplateError
 
 from incidents.models import Incident, TimelineEvent
+from opsportal.lib import memo
 from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.templating import BoundedSandbox
@@ -111,8 +112,12 @@ def _escaped(value: Any, escape: Callable[[str], str]) -> Any:
 
 
 def edited_templates(kind: str) -> dict[str, tuple[str, str]]:
-    """The edited (subject, body) of ``kind`` per channel name, in one query."""
-    return {row.channel: (row.subject, row.body) for row in MessageTemplate.objects.filter(event=kind)}
+    """The edited (subject, body) of ``kind`` per channel name, in one query (once per webhook
+    post, ``memo.scope``)."""
+    return memo.get(
+        ("notifications.templates", kind),
+        lambda: {row.channel: (row.subject, row.body) for row in MessageTemplate.objects.filter(event=kind)},
+    )
 
 
 def template_source(channel: MessageChannel, kind: str,

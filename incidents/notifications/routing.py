@@ -8,6 +8,7 @@ from django.db import transaction
 
 from incidents.models import Incident, Service, Severity
 from incidents.registry import registry
+from opsportal.lib import memo
 from opsportal.lib.exceptions import ApplicationError, NotFoundError
 
 from .channels import MessageChannel
@@ -22,11 +23,15 @@ def route_matches(route: Route, incident: Incident) -> bool:
 
 
 def enabled_routes() -> dict[str, list[Route]]:
-    """Every enabled route by channel name, severities included: two queries for all channels."""
-    routes: dict[str, list[Route]] = {}
-    for route in Route.objects.filter(enabled=True).prefetch_related("severities").order_by("id"):
-        routes.setdefault(route.channel, []).append(route)
-    return routes
+    """Every enabled route by channel name, severities included: two queries for all channels,
+    once per webhook post (``memo.scope``)."""
+    def load() -> dict[str, list[Route]]:
+        routes: dict[str, list[Route]] = {}
+        for route in Route.objects.filter(enabled=True).prefetch_related("severities").order_by("id"):
+            routes.setdefault(route.channel, []).append(route)
+        return routes
+
+    return memo.get("notifications.routes", load)
 
 
 def targets_for(incident: Incident, channel: MessageChannel,

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 
 from incidents.models import OPEN_STATUSES, Incident, Status
 
@@ -52,19 +52,16 @@ def groups_for(integration: Integration, payload: Payload) -> list[Group]:
     return sorted(groups, key=lambda g: g.hashed)
 
 
-def open_incident_locked(hashed: str) -> Incident | None:
-    """The group's open incident, row-locked until the webhook's transaction ends. PostgreSQL
-    re-checks the status after waiting for a lock, so an incident resolved meanwhile is not returned."""
-    return _for_group(hashed).select_for_update().filter(status__in=OPEN_STATUSES).order_by("pk").first()
-
-
-def latest_incident(hashed: str) -> Incident | None:
-    """The group's most recent incident in any state (resolved within the reopen window, or not)."""
-    return _for_group(hashed).order_by("-opened_at", "-pk").first()
-
-
-def lock(incident: Incident) -> Incident | None:
-    return Incident.objects.select_for_update().filter(pk=incident.pk).first()
+def current_incident_locked(hashed: str) -> Incident | None:
+    """The group's open incident, else its most recent one in any state (resolved within the
+    reopen window, or not), row-locked until the webhook's transaction ends: one query either way.
+    The caller checks the status it gets: PostgreSQL returns the row as it is after any wait for
+    the lock, so an incident resolved meanwhile comes back resolved."""
+    open_first = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1))
+    return (
+        _for_group(hashed).select_for_update().annotate(open_first=open_first)
+        .order_by("open_first", "-opened_at", "-pk").first()
+    )
 
 
 def reopenable(incident: Incident | None, integration: Integration, now: datetime) -> bool:

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.models import LABELS_MAX_BYTES, OPEN_STATUSES, EventKind, Incident, Source, Status
+from opsportal.lib import memo
 from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ConflictError
 
@@ -126,7 +127,7 @@ def alertmanager_ingest(
     Alertmanager retries, instead of hanging); nothing is stored half-way in any failure.
     """
     now = received_at or timezone.now()
-    with transaction.atomic():
+    with memo.scope(), transaction.atomic():
         _limit_lock_waits()
         ctx = _Context(integration, payload, now)
         outcomes = [_ingest_group(ctx, group) for group in grouping.groups_for(integration, payload)]
@@ -157,11 +158,12 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
     fingerprints = [a.fingerprint for a in group.alerts]
     for _attempt in range(MAX_ATTEMPTS):
         how = ""
-        incident = grouping.open_incident_locked(group.hashed)
+        current = grouping.current_incident_locked(group.hashed)
+        incident = current if current is not None and current.status in OPEN_STATUSES else None
         existing = _rows(incident, fingerprints) if incident else {}
         held, rest = _split_held(ctx, group.alerts, existing)
         if incident is None and rest:
-            latest = grouping.latest_incident(group.hashed)
+            latest = current
             latest_rows = _rows(latest, [a.fingerprint for a in rest]) if latest else {}
             if any(_fires_anew(a, latest_rows.get(a.fingerprint)) for a in rest):
                 try:
@@ -178,7 +180,7 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
             elif latest is not None:
                 # Repeats of still-firing alerts and late resolutions for the group's last
                 # incident (resolved by hand, say): update the alerts, never the incident's state.
-                incident = grouping.lock(latest)
+                incident = latest
                 existing = latest_rows
         break
     else:
@@ -191,7 +193,8 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
 
     is_open = incident.status in OPEN_STATUSES
     changes = _apply(ctx, incident, existing, rest, allow_new=is_open)
-    if incident.status != Status.CLOSED and (changes.joined or changes.refired or changes.resolved):
+    # An incident opened by this post names its alerts in its "opened" event: no second entry.
+    if how != OPENED and incident.status != Status.CLOSED and (changes.joined or changes.refired or changes.resolved):
         _record_alerts_event(ctx, incident, changes, group)
     if ctx.payload.truncated_alerts and (how or changes.joined or changes.refired or changes.resolved):
         lifecycle.record_event(
@@ -252,6 +255,7 @@ def _open_or_reopen(
         return incident, REOPENED
     context = template_context(ctx.payload, alerts)  # the group's alerts a maintenance window let through
     firing = [a.labels for a in alerts if a.firing]
+    opening = _Changes(joined=[a for a in alerts if a.firing], resolved=[a for a in alerts if not a.firing])
     incident = lifecycle.incident_open(
         title=render_title(ctx.integration.title_template, context),
         description=render_description(ctx.integration.description_template, context),
@@ -262,6 +266,8 @@ def _open_or_reopen(
         labels=_bounded_labels(dict(context["commonLabels"]), dict(context["groupLabels"])),
         group_key=group.hashed,
         opened_at=ctx.now,
+        details=_alerts_message(opening),
+        data=_alerts_data(opening, group),
     )
     ctx.on_commit.append(("opened", 1))
     return incident, OPENED
@@ -407,25 +413,32 @@ def _raise_severity(ctx: _Context, incident: Incident, alerts: list[AlertIn]) ->
 
 
 def _record_alerts_event(ctx: _Context, incident: Incident, changes: _Changes, group: grouping.Group) -> None:
+    lifecycle.record_event(
+        incident, EventKind.ALERTS, actor=None, source=Source.ALERTMANAGER,
+        message=_alerts_message(changes), data=_alerts_data(changes, group),
+    )
+
+
+def _alerts_message(changes: _Changes) -> str:
     parts = []
     for label, alerts in (
         ("firing", changes.joined), ("firing again", changes.refired), ("resolved", changes.resolved),
     ):
         if alerts:
             parts.append(f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} {label}: {_names(alerts)}")
-    lifecycle.record_event(
-        incident, EventKind.ALERTS, actor=None, source=Source.ALERTMANAGER,
-        message="; ".join(parts) + ".",
-        data={
-            "joined": [a.fingerprint for a in changes.joined[:EVENT_FINGERPRINTS_KEPT]],
-            "refired": [a.fingerprint for a in changes.refired[:EVENT_FINGERPRINTS_KEPT]],
-            "resolved": [a.fingerprint for a in changes.resolved[:EVENT_FINGERPRINTS_KEPT]],
-            "counts": {
-                "joined": len(changes.joined), "refired": len(changes.refired), "resolved": len(changes.resolved)
-            },
-            "group": group.key[:500],
+    return "; ".join(parts) + "." if parts else ""
+
+
+def _alerts_data(changes: _Changes, group: grouping.Group) -> dict[str, Any]:
+    return {
+        "joined": [a.fingerprint for a in changes.joined[:EVENT_FINGERPRINTS_KEPT]],
+        "refired": [a.fingerprint for a in changes.refired[:EVENT_FINGERPRINTS_KEPT]],
+        "resolved": [a.fingerprint for a in changes.resolved[:EVENT_FINGERPRINTS_KEPT]],
+        "counts": {
+            "joined": len(changes.joined), "refired": len(changes.refired), "resolved": len(changes.resolved)
         },
-    )
+        "group": group.key[:500],
+    }
 
 
 def _names(alerts: list[AlertIn]) -> str:

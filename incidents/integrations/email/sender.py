@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from incidents.models import TimelineEvent
 from incidents.notifications.channels import Batch, Outcome, TransportError
 from incidents.notifications.models import Route
+from opsportal.lib import memo
 
 from . import addresses
 
@@ -33,7 +34,7 @@ class EmailSender:
     def configured(self) -> bool:
         if settings.NOTIFY_EMAIL_TO.strip():
             return True
-        return Route.objects.filter(channel=CHANNEL, enabled=True).exists()
+        return memo.get("email.routed", Route.objects.filter(channel=CHANNEL, enabled=True).exists)
 
     def default_targets(self) -> list[str]:
         return addresses.targets(settings.NOTIFY_EMAIL_TO)

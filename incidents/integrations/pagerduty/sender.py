@@ -22,6 +22,7 @@ from django.utils import timezone
 from incidents.models import EventKind, Source, TimelineEvent
 from incidents.notifications.channels import Batch, Outcome, TransportError
 from incidents.notifications.models import Delivery, Route
+from opsportal.lib import memo
 
 from . import events, keys
 
@@ -34,8 +35,12 @@ class PagerDutySender:
     def configured(self) -> bool:
         if keys.named_keys():
             return True
-        targets = Route.objects.filter(channel=CHANNEL, enabled=True).values_list("target", flat=True)
-        return any(keys.resolve(t) for t in targets)
+
+        def routed() -> bool:
+            targets = Route.objects.filter(channel=CHANNEL, enabled=True).values_list("target", flat=True)
+            return any(keys.resolve(t) for t in targets)
+
+        return memo.get("pagerduty.routed", routed)
 
     def default_targets(self) -> list[str]:
         """The reference "default", not the key: delivery rows and pages never hold it."""

@@ -49,6 +49,10 @@ def test_it_opens_an_incident_for_a_firing_group(hook: Hook) -> None:
     assert row.times_received == 1
     delivery = WebhookDelivery.objects.get()
     assert delivery.incident == incident and delivery.alert_count == 1
+    # One timeline entry says it opened and with which alert (no second "1 alert firing" entry).
+    opened = TimelineEvent.objects.get(incident=incident)
+    assert (opened.kind, opened.message) == (EventKind.OPENED, "Opened as P1 Critical. 1 alert firing: web-1:8080.")
+    assert opened.data["joined"] == ["f7ca8b2ae37f4b50"]
     assert delivery.body["groupKey"] == '{}:{alertname="HighErrorRate", service="checkout"}'
 
 
@@ -146,7 +150,9 @@ def test_it_records_truncated_alerts_and_says_so_once(hook: Hook) -> None:
     notes = events(incident, EventKind.NOTE)
     assert len(notes) == 1
     assert "1 more alert(s)" in notes[0].message and "max_alerts" in notes[0].message
-    assert len(events(incident, EventKind.ALERTS)) == 1
+    # The post that opened the incident names its alerts in the "opened" entry; repeats add nothing.
+    assert not events(incident, EventKind.ALERTS)
+    assert "2 alerts firing" in events(incident, EventKind.OPENED)[0].message
 
 
 def test_it_resolves_an_alert_from_a_sender_without_end_time_via_resolve_timeout(hook: Hook) -> None:
