@@ -131,7 +131,8 @@ def _conversations(incident: Incident, keys: set[tuple[str, str]]) -> dict[tuple
         known.update({(row.channel, row.target): row for row in rows if (row.channel, row.target) in missing})
 
     missing = keys - known.keys()
-    if missing and memo.get(("incidents.opened_here", incident.pk), bool):
+    opened_here: bool = memo.get(("incidents.opened_here", incident.pk), lambda: False)
+    if missing and opened_here:
         known.update({(row.channel, row.target): row for row in make(missing, ignore_conflicts=False)})
         missing = set()
     if missing:
