@@ -1,7 +1,7 @@
 """Notifications benchmark (``make bench``). Prints figures beside their targets; never fails the run.
 
-The real processes: ``bin/serve web`` (gunicorn, 2 workers x 8 threads), ``bin/serve worker`` (one
-Celery worker, 2 pool processes) and ``bin/serve scheduler`` (beat and the outbox sweep), on PostgreSQL
+The real processes: ``bin/serve hooks`` (the webhook pool Alertmanager is given: gunicorn, 2 workers x
+4 threads), ``bin/serve worker`` (one Celery worker, 2 pool processes, at its default lower priority) and ``bin/serve scheduler`` (beat and the outbox sweep), on PostgreSQL
 (``opsp_bench_notifications`` on the server of DATABASE_URL, or BENCH_DATABASE_URL) and Redis
 (REDIS_URL with its own queue name and cache prefix, else a redis-server started here on a free port).
 Slack's Web API and PagerDuty's Events API are the contract servers of tests/contracts, running in
@@ -147,7 +147,7 @@ def redis_url() -> Iterator[str]:
 
 
 class App:
-    """bin/serve web, worker and scheduler with one environment; stopped on exit."""
+    """bin/serve hooks, worker and scheduler with one environment; stopped on exit."""
 
     def __init__(self, env: dict[str, str], label: str):
         self.env, self.label, self.port = env, label, free_port()
@@ -156,13 +156,13 @@ class App:
     def __enter__(self) -> App:
         logs = DATA / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        env = {**self.env, "PORT": str(self.port)}
-        for role in ("web", "worker", "scheduler"):
+        env = {**self.env, "HOOKS_PORT": str(self.port)}
+        for role in ("hooks", "worker", "scheduler"):
             out = (logs / f"{self.label}-{role}.log").open("wb")
             self.processes.append(subprocess.Popen([str(ROOT / "bin" / "serve"), role], cwd=ROOT, env=env,
-                                                   stdout=subprocess.DEVNULL if role == "web" else out,
+                                                   stdout=subprocess.DEVNULL if role == "hooks" else out,
                                                    stderr=out))
-        wait_port(self.port, self.processes[0], f"bin/serve web ({self.label})", "/hooks/alertmanager")
+        wait_port(self.port, self.processes[0], f"bin/serve hooks ({self.label})", "/hooks/alertmanager")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -430,7 +430,7 @@ def main() -> None:
         setup_django(db, redis)
         cores = os.cpu_count() or 2
         print(f"Notifications benchmark: PostgreSQL {urlsplit(db).netloc}{urlsplit(db).path}, Redis "
-              f"{urlsplit(redis).netloc}{urlsplit(redis).path} (queue {QUEUE}); bin/serve web (2 x 8 threads), "
+              f"{urlsplit(redis).netloc}{urlsplit(redis).path} (queue {QUEUE}); bin/serve hooks (2 x 4 threads), "
               f"worker (2 processes), scheduler; {cores} cores, load average {os.getloadavg()[0]:.1f}")
         slack = TimedSlack()
         slack.start()

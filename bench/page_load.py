@@ -1,7 +1,8 @@
 """Webhook latency while browsers poll a huge incident (``make bench``). Prints figures; never fails.
 
 Starts the web process exactly as production does (``bin/serve web``: gunicorn, gthread workers,
-OPSPORTAL_PROCESS=web) on a free loopback port with a temporary data folder, against the benchmark
+OPSPORTAL_PROCESS=web) and the hooks pool (``bin/serve hooks``, which Alertmanager is given) on free
+loopback ports with a temporary data folder, against the benchmark
 PostgreSQL database of bench/alertmanager_ingest.py (whose helpers this script imports). Then:
 
 1. an incident opened by a real webhook, grown by bulk inserts to 20,000 alerts and 20,000
@@ -72,27 +73,31 @@ def create_token() -> str:
     return found.group(1)
 
 
-def start_web(url: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    """``bin/serve web`` as production runs it; only the port, data folder and database differ."""
-    env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "BIND_HOST": "127.0.0.1", "DEBUG": "false",
+def start_web(url: str, port: int, data_dir: Path, kind: str = "web") -> subprocess.Popen[bytes]:
+    """``bin/serve web`` (or ``hooks``) as production runs it; only the port, data folder and database
+    differ."""
+    env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "HOOKS_PORT": str(port), "BIND_HOST": "127.0.0.1",
+           "DEBUG": "false",
            "LOG_LEVEL": "WARNING", "OPSPORTAL_DATA_DIR": str(data_dir), "STATIC_ROOT": str(data_dir / "static"),
            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     # As a deployment does: pages name the hashed static files from the manifest.
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    process = subprocess.Popen([str(ROOT / "bin" / "serve"), "web"], cwd=ROOT, env=env,
+    if kind == "web":
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
+                       check=True)
+    process = subprocess.Popen([str(ROOT / "bin" / "serve"), kind], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"bin/serve web exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+            raise SystemExit(f"bin/serve {kind} exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
         try:
             requests.post(f"http://127.0.0.1:{port}/hooks/alertmanager", timeout=10)
             return process
         except requests.RequestException:
             time.sleep(0.3)
     stop_server(process)
-    raise SystemExit("bin/serve web did not start within 60 s")
+    raise SystemExit(f"bin/serve {kind} did not start within 60 s")
 
 
 def post(session: requests.Session, base: str, token: str, group: str, alerts: list[dict[str, Any]]) -> float:
@@ -238,19 +243,22 @@ def main() -> None:
     reset_tables()
     token = create_token()
     data_dir = Path(tempfile.mkdtemp(prefix="opsp-bench-web-"))
-    port = free_port()
+    port, hooks_port = free_port(), free_port()
     server = start_web(url, port, data_dir)
-    base = f"http://127.0.0.1:{port}"
+    # Alertmanager posts to the hooks pool, as `make run` and docker-compose set it up.
+    hooks_server = start_web(url, hooks_port, data_dir, "hooks")
+    base, hooks_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hooks_port}"
     try:
         hooks = requests.Session()
-        post(hooks, base, token, BIG, [alert(BIG, i) for i in range(10)])
-        post(hooks, base, token, SMALL, [alert(SMALL, i) for i in range(SMALL_ALERTS)])
+        post(hooks, hooks_base, token, BIG, [alert(BIG, i) for i in range(10)])
+        post(hooks, hooks_base, token, SMALL, [alert(SMALL, i) for i in range(SMALL_ALERTS)])
         t0 = time.perf_counter()
         big = grow_incident(BIG, ALERTS, EVENTS)
         from incidents.models import Incident
 
         small = Incident.objects.get(title__startswith=SMALL).pk
-        print(f"Page load under webhooks: PostgreSQL, `bin/serve web` on 127.0.0.1:{port} "
+        print(f"Page load under webhooks: PostgreSQL, `bin/serve web` on 127.0.0.1:{port}, webhooks to "
+              f"`bin/serve hooks` on 127.0.0.1:{hooks_port} "
               f"(gunicorn {os.environ.get('WEB_CONCURRENCY', '2')} workers x {os.environ.get('WEB_THREADS', '8')} "
               f"threads), {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
         print(f"  incident #{big}: {ALERTS:,} alerts and {EVENTS:,} timeline events bulk-inserted in "
@@ -272,7 +280,7 @@ def main() -> None:
         browsers = [Browser(base, cookies, big, stop, seed) for seed in range(CLIENTS)]
         for browser in browsers:
             browser.start()
-        webhooks = send_webhooks(base, token, stop)
+        webhooks = send_webhooks(hooks_base, token, stop)
         for browser in browsers:
             browser.join(timeout=120)
         pages = [v for b in browsers for v in b.page]
@@ -301,6 +309,7 @@ def main() -> None:
               f"{sizes['big'][0] / 1024:.1f} KB {mark(sizes['big'][0] < TARGET_PAGE_KB * 1024)}")
     finally:
         stop_server(server)
+        stop_server(hooks_server)
         shutil.rmtree(data_dir, ignore_errors=True)
     print(f"\nTotal benchmark time {time.perf_counter() - started:.1f} s")
 

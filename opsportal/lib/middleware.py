@@ -7,8 +7,11 @@ over DATA_UPLOAD_MAX_MEMORY_SIZE on those paths is a JSON 413 rather than Django
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 
 from opsportal.errors import MACHINE_PREFIXES, too_large
@@ -24,3 +27,23 @@ class CommonMiddleware(DjangoCommonMiddleware):
         if request.path_info.startswith(MACHINE_PREFIXES):
             return False
         return super().should_redirect_with_slash(request)
+
+
+HOOKS_POOL_PATHS = ("/hooks/", "/health", "/metrics")
+
+
+class HooksOnlyMiddleware:
+    """The hooks pool (bin/serve hooks) answers machine endpoints only: a page sent there by a
+    misrouted proxy gets a 404 saying where pages live, instead of taking a webhook's thread."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(HOOKS_POOL_PATHS):
+            return self.get_response(request)
+        return JsonResponse({"error": {
+            "code": "not_found",
+            "message": f"This port serves /hooks/, /health and /metrics only; open {settings.PUBLIC_URL}"
+                       f"{request.path_info} for pages and the API.",
+        }}, status=404)

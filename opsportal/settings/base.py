@@ -4,6 +4,7 @@ and logging. Each feature's own settings are in ``integrations``; ``opsportal.se
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -40,8 +41,15 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The port `make run` serves on (bin/serve web binds it); the default public URL follows it.
 PORT = env.int("PORT", default=8000)
-# The public base URL, used in links we hand out (Alertmanager receiver snippet, messages).
+# The public base URL, used in links we hand out (messages, pages).
 PUBLIC_URL = env.str("PUBLIC_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
+# The hooks pool (bin/serve hooks) serves /hooks/ on a port of its own; the URL senders are given
+# (Alertmanager receiver snippet, Slack manifest). Behind a proxy that routes /hooks/ to that pool
+# it is PUBLIC_URL; without one (`make run`), the pool's own port.
+HOOKS_PORT = env.int("HOOKS_PORT", default=PORT + 1)
+PUBLIC_HOOKS_URL = env.str(
+    "PUBLIC_HOOKS_URL", default=PUBLIC_URL if "PUBLIC_URL" in os.environ else f"http://127.0.0.1:{HOOKS_PORT}"
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -131,6 +139,7 @@ OPSPORTAL_PROCESS = env.str("OPSPORTAL_PROCESS", default="")
 # kind; 0 turns it off. Management commands (migrate) have none.
 DB_STATEMENT_TIMEOUT_MS = {
     "web": env.int("DB_STATEMENT_TIMEOUT_MS_WEB", default=30_000),
+    "hooks": env.int("DB_STATEMENT_TIMEOUT_MS_WEB", default=30_000),
     "worker": env.int("DB_STATEMENT_TIMEOUT_MS_WORKER", default=60_000),
     "scheduler": env.int("DB_STATEMENT_TIMEOUT_MS_SCHEDULER", default=30_000),
 }.get(OPSPORTAL_PROCESS, 0)
@@ -142,6 +151,9 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.p
 
 # A statement cancelled by its timeout (DB_STATEMENT_TIMEOUT_MS_*) answers 503, not 500.
 MIDDLEWARE.append("opsportal.lib.statement_timeout.StatementTimeoutMiddleware")
+# The hooks pool serves machine endpoints only (bin/serve hooks).
+if OPSPORTAL_PROCESS == "hooks":
+    MIDDLEWARE.insert(0, "opsportal.lib.middleware.HooksOnlyMiddleware")
 
 # --- Redis, broker, cache -------------------------------------------------------------------
 # One Redis carries the Celery broker and the shared cache (heartbeats). Without REDIS_URL it is the

@@ -33,6 +33,8 @@ def child_env(data_dir: Path, **extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "opsportal.settings",
         # ...but this test process's queue, so tasks it sends reach the child worker.
         "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        # The suite's own processes share the CPUs with these: no priority split between them.
+        "WORKER_NICE": "0",
         **extra,
     })
     return env

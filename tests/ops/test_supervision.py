@@ -23,7 +23,7 @@ from django.conf import settings
 from .processes import child_env, logs, wait_for
 from .redis_server import free_port, redis_server_binary
 
-PROGRAMS = ("redis", "web", "worker", "scheduler")
+PROGRAMS = ("redis", "web", "hooks", "worker", "scheduler")
 
 
 
@@ -79,9 +79,9 @@ class WebhookSender(threading.Thread):
 
 def test_it_restarts_a_killed_worker_while_webhooks_keep_being_answered(data_dir):
     redis_server_binary()  # skips outside CI when there is no redis-server at all
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = child_env(data_dir, SLA_TICK_SECONDS="1")
+    port, hooks_port = free_port(), free_port()
+    base, hooks = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hooks_port}"
+    env = child_env(data_dir, SLA_TICK_SECONDS="1", HOOKS_PORT=str(hooks_port))
     out = open(data_dir / "make-run.log", "ab")  # noqa: SIM115 - closed below
     # Its own session: the process group is what a terminal's Ctrl-C signals.
     make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"], cwd=settings.BASE_DIR,
@@ -92,7 +92,8 @@ def test_it_restarts_a_killed_worker_while_webhooks_keep_being_answered(data_dir
         banner = (data_dir / "make-run.log").read_text()
         # The banner follows PORT (it said 8000 whatever PORT was).
         assert f"Opsportal: {base}\n" in banner and re.search(r"Login: +admin / \S+", banner)
-        assert f"Alertmanager webhook: {base}/hooks/alertmanager" in banner
+        # Alertmanager is pointed at the hooks pool, whose threads no page render can take.
+        assert f"Alertmanager webhook: {hooks}/hooks/alertmanager" in banner
 
         created = subprocess.run(
             [str(settings.BASE_DIR / ".venv/bin/python"), "manage.py", "create_integration", "alertmanager",
@@ -100,10 +101,14 @@ def test_it_restarts_a_killed_worker_while_webhooks_keep_being_answered(data_dir
             text=True, check=True).stdout
         token = re.search(r"Token \(shown only this once\): (\S+)", created)
         assert token, created
-        assert f"Receiver URL: {base}/hooks/alertmanager" in created
+        assert f"Receiver URL: {hooks}/hooks/alertmanager" in created
         wait_for(lambda: _health(base).get("status") == "healthy", "/health to be healthy", data_dir)
+        assert _health(hooks).get("status") == "healthy"
+        # The hooks pool serves machines only; a page asked of it says where pages are.
+        page = requests.get(f"{hooks}/incidents/", timeout=10)
+        assert page.status_code == 404 and f"{base}/incidents/" in page.json()["error"]["message"]
 
-        sender = WebhookSender(f"{base}/hooks/alertmanager", token.group(1))
+        sender = WebhookSender(f"{hooks}/hooks/alertmanager", token.group(1))
         sender.start()
         wait_for(lambda: len(sender.answers) >= 5, "the first webhooks", data_dir)
         before = _states(data_dir)
@@ -122,7 +127,7 @@ def test_it_restarts_a_killed_worker_while_webhooks_keep_being_answered(data_dir
         sender.join()
 
         after = _states(data_dir)
-        for program in ("redis", "web", "scheduler"):
+        for program in ("redis", "web", "hooks", "scheduler"):
             assert after[program] == before[program], f"{program} was restarted too"
         assert sender.answers and all(a in (200, 202) for a in sender.answers), sender.answers
     finally:

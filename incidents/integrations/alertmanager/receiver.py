@@ -14,7 +14,7 @@ from .models import Integration
 
 
 def webhook_url() -> str:
-    return f"{settings.PUBLIC_URL}{reverse('alertmanager-webhook')}"
+    return f"{settings.PUBLIC_HOOKS_URL}{reverse('alertmanager-webhook')}"
 
 
 def receiver_name(integration: Integration) -> str:

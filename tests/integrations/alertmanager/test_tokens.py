@@ -95,7 +95,7 @@ def test_the_command_prints_the_token_and_receiver_url() -> None:
     integration = Integration.objects.get(name="prod-am")
     token = next(line.split(": ", 1)[1] for line in out.getvalue().splitlines() if line.startswith("Token"))
     assert integration_for_token(token) == integration
-    assert "Receiver URL: http://127.0.0.1:8000/hooks/alertmanager" in out.getvalue()
+    assert "Receiver URL: http://127.0.0.1:8001/hooks/alertmanager" in out.getvalue()
     assert f"credentials: '{token}'" in out.getvalue()
     assert integration.default_service is not None and integration.default_service.name == "checkout"
     assert integration.group_by_labels == ["alertname", "service"]

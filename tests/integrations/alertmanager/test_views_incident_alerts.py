@@ -23,7 +23,7 @@ from incidents.models import Incident, Severity, Source
 
 pytestmark = pytest.mark.django_db
 
-WEBHOOK = "http://127.0.0.1:8000/hooks/alertmanager"  # settings.PUBLIC_URL default + the webhook path
+WEBHOOK = "http://127.0.0.1:8001/hooks/alertmanager"  # settings.PUBLIC_HOOKS_URL default (the hooks pool) + the path
 
 # --- incident page -----------------------------------------------------------------------------------
 
