@@ -9,6 +9,10 @@ class RunbooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from opsportal.lib import memo
+
         from . import panels
+        from .models import Runbook, Trigger
 
         panels.register()
+        memo.forget_config_on_change(Runbook, Trigger)

@@ -33,7 +33,7 @@ def runbooks_matching(incident: Incident, *, auto_start: bool | None = None) -> 
         return list(triggers)
 
     found: dict[int, Runbook] = {}
-    for trigger in memo.get(("runbooks.triggers", auto_start), load):
+    for trigger in memo.config(("runbooks.triggers", auto_start), load):
         if trigger.runbook_id not in found and trigger_matches(trigger, incident):
             found[trigger.runbook_id] = trigger.runbook
     return list(found.values())

@@ -33,6 +33,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from incidents.models import Severity
+from opsportal.lib import memo
 from tests.contracts.slack import slack_server  # noqa: F401 - the Slack contract server fixture, for every test
 from tests.ops.redis_server import RedisServer, free_port
 
@@ -52,6 +53,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_pg)
         if "redis" in item.keywords and not settings.REDIS_URL:
             item.add_marker(skip_redis)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config() -> Iterator[None]:
+    """Each test starts without configuration a previous test's (rolled back) rows left in the
+    process's config cache (opsportal/lib/memo.py)."""
+    memo.forget_config()
+    yield
+    memo.forget_config()
 
 
 @pytest.fixture

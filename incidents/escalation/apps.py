@@ -12,7 +12,11 @@ class EscalationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from opsportal.lib import memo
+
         from . import demo, panels
+        from .models import EscalationPolicy
 
         panels.register()
         demo.register()
+        memo.forget_config_on_change(EscalationPolicy)

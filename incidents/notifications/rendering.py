@@ -112,9 +112,9 @@ def _escaped(value: Any, escape: Callable[[str], str]) -> Any:
 
 
 def edited_templates(kind: str) -> dict[str, tuple[str, str]]:
-    """The edited (subject, body) of ``kind`` per channel name, in one query (once per webhook
-    post, ``memo.scope``)."""
-    return memo.get(
+    """The edited (subject, body) of ``kind`` per channel name, in one query (kept for about a
+    second, ``memo.config``)."""
+    return memo.config(
         ("notifications.templates", kind),
         lambda: {row.channel: (row.subject, row.body) for row in MessageTemplate.objects.filter(event=kind)},
     )

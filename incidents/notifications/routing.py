@@ -24,14 +24,14 @@ def route_matches(route: Route, incident: Incident) -> bool:
 
 def enabled_routes() -> dict[str, list[Route]]:
     """Every enabled route by channel name, severities included: two queries for all channels,
-    once per webhook post (``memo.scope``)."""
+    kept for about a second (``memo.config``)."""
     def load() -> dict[str, list[Route]]:
         routes: dict[str, list[Route]] = {}
         for route in Route.objects.filter(enabled=True).prefetch_related("severities").order_by("id"):
             routes.setdefault(route.channel, []).append(route)
         return routes
 
-    return memo.get("notifications.routes", load)
+    return memo.config("notifications.routes", load)
 
 
 def targets_for(incident: Incident, channel: MessageChannel,

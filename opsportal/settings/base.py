@@ -149,6 +149,11 @@ if DB_STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"].startswith("django
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
+# How long a process keeps the configuration every webhook post reads (severities, routes,
+# templates, triggers, default policy, maintenance windows); changes saved in the same process are
+# seen at once (opsportal/lib/memo.py). 0: read it on every post.
+CONFIG_CACHE_SECONDS = env.float("CONFIG_CACHE_SECONDS", default=1.0)
+
 # A statement cancelled by its timeout (DB_STATEMENT_TIMEOUT_MS_*) answers 503, not 500.
 MIDDLEWARE.append("opsportal.lib.statement_timeout.StatementTimeoutMiddleware")
 # The hooks pool serves machine endpoints only (bin/serve hooks).

@@ -11,8 +11,11 @@ class AlertmanagerConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents.registry import registry
+        from opsportal.lib import memo
 
         from . import demo, panels
+        from .models import MaintenanceWindow
 
         panels.register()
+        memo.forget_config_on_change(MaintenanceWindow)
         registry.add_demo_seeder(demo.seed_demo, order=10)

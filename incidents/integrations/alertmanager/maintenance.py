@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from opsportal.lib import memo
 from opsportal.lib.actors import Actor, stored_user
 from opsportal.lib.exceptions import ApplicationError, ConflictError, NotFoundError
 from opsportal.lib.matchers import matchers_match, matchers_parse, matchers_validate
@@ -35,12 +36,21 @@ def window_matches(window: MaintenanceWindow, labels: dict[str, str]) -> bool:
 
 def maintenance_windows_active(*, integration: Integration, at: datetime | None = None) -> list[MaintenanceWindow]:
     """Windows in force at ``at`` (default now) for this integration, global ones included."""
-    at = at or timezone.now()
-    return list(
-        MaintenanceWindow.objects.filter(starts_at__lte=at, ends_at__gt=at)
-        .filter(Q(integration__isnull=True) | Q(integration=integration))
-        .order_by("starts_at", "pk")
-    )
+    now = timezone.now()
+    at = at or now
+
+    def load() -> list[MaintenanceWindow]:
+        return list(
+            MaintenanceWindow.objects.filter(ends_at__gt=at)
+            .filter(Q(integration__isnull=True) | Q(integration=integration))
+            .order_by("starts_at", "pk")
+        )
+
+    # The windows not over yet, kept for about a second (``memo.config``); which are in force is
+    # decided here, at ``at``, so a window starts and ends on time whatever was kept.
+    recent = abs((now - at).total_seconds()) <= 1
+    windows = memo.config(("alertmanager.windows", integration.pk), load) if recent else load()
+    return [w for w in windows if w.starts_at <= at < w.ends_at]
 
 
 def maintenance_window_matching(

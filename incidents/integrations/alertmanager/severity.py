@@ -7,6 +7,7 @@ from typing import Any
 
 from incidents.defaults import ensure_severities
 from incidents.models import Severity
+from opsportal.lib import memo
 from opsportal.lib.exceptions import ApplicationError
 
 from .models import DEFAULT_SEVERITY_MAPPING, Integration
@@ -25,7 +26,7 @@ class SeverityPicker:
     def __init__(self, integration: Integration):
         self.integration = integration
         self.mapping = severity_mapping(integration)
-        rows = list(Severity.objects.all())
+        rows = memo.config("incidents.severities", lambda: list(Severity.objects.all()))
         if not rows:  # an empty table (a fresh or flushed database): alerts must still open incidents
             ensure_severities()
             rows = list(Severity.objects.all())

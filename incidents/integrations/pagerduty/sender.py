@@ -40,7 +40,7 @@ class PagerDutySender:
             targets = Route.objects.filter(channel=CHANNEL, enabled=True).values_list("target", flat=True)
             return any(keys.resolve(t) for t in targets)
 
-        return memo.get("pagerduty.routed", routed)
+        return memo.config("pagerduty.routed", routed)
 
     def default_targets(self) -> list[str]:
         """The reference "default", not the key: delivery rows and pages never hold it."""
