@@ -80,7 +80,7 @@ def deliveries_for_event(
     ])
     pending = sorted({d.conversation_id for d in created if d.status == S.PENDING})
     if pending:
-        transaction.on_commit(lambda: _enqueue(pending))
+        transaction.on_commit(lambda: _enqueue(pending, together=True))
     return created
 
 
@@ -144,13 +144,16 @@ def _conversations(incident: Incident, keys: set[tuple[str, str]]) -> dict[tuple
     return {key: known[key] for key in keys if key in known}
 
 
-def _enqueue(conversation_ids: list[int]) -> None:
-    """Hand the flushes to the workers; when the broker is down the sweep sends them later."""
-    for pk in conversation_ids:
+def _enqueue(conversation_ids: list[int], *, together: bool = False) -> None:
+    """Hand the flushes to the workers: the few conversations one commit made due in one broker
+    message (``together``), the sweep's many one message each so that workers share them. When
+    the broker is down the sweep sends them later."""
+    batches = [conversation_ids] if together else [[pk] for pk in conversation_ids]
+    for batch in batches:
         try:
-            current_app.send_task(FLUSH_TASK, args=[pk])
+            current_app.send_task(FLUSH_TASK, args=batch)
         except Exception:  # noqa: BLE001 - any broker failure: the delivery rows are the record
-            log.warning("could not enqueue a flush; the outbox sweep will send it", extra={"conversation": pk})
+            log.warning("could not enqueue a flush; the outbox sweep will send it", extra={"conversations": batch})
             return
 
 

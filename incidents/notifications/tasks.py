@@ -8,9 +8,10 @@ from . import outbox
 
 
 @shared_task(ignore_result=True, acks_late=True)
-def conversation_flush_task(conversation_id: int) -> int:
-    """Send one conversation's due messages (enqueued on commit, and by the sweep)."""
-    return outbox.conversation_flush(conversation_id)
+def conversation_flush_task(conversation_id: int, *more: int) -> int:
+    """Send the due messages of one conversation, or of the few one commit made due together (one
+    broker message per commit, not one per conversation); enqueued on commit, and by the sweep."""
+    return sum(outbox.conversation_flush(pk) for pk in (conversation_id, *more))
 
 
 @shared_task(ignore_result=True)
