@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from incidents import lifecycle
@@ -329,8 +328,7 @@ def _apply(
         if update is not None:
             changed_rows.append(update)
     bulk.insert_records(AlertRow, new_rows)
-    for chunk in bulk.id_chunks(seen_ids):
-        AlertRow.objects.filter(pk__in=chunk).update(last_seen_at=ctx.now, times_received=F("times_received") + 1)
+    bulk.touch_seen(AlertRow, seen_ids, ctx.now)
     bulk.update_records(AlertRow, changed_rows)
     changes.written = len(new_rows) + len(changed_rows)
     return changes

@@ -16,6 +16,7 @@ keeping either would silently drop the other.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -198,9 +199,22 @@ def parse_timestamp(value: str, name: str) -> datetime | None:
     Fractions beyond microseconds (Prometheus sends nanoseconds) are truncated, not rounded, so
     the same instant always maps to the same stored value.
     """
+    try:
+        return _parse_timestamp(value)
+    except _BadTimestamp as exc:
+        raise PayloadError(name, str(exc)) from None
+
+
+class _BadTimestamp(ValueError):
+    pass
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_timestamp(value: str) -> datetime | None:
+    """Kept per string: a storm repeats the same few startsAt values thousands of times."""
     match = _TIMESTAMP.match(value)
     if not match:
-        raise PayloadError(name, f"must be an RFC 3339 timestamp like 2026-11-23T09:03:06Z, not {_show(value)}.")
+        raise _BadTimestamp(f"must be an RFC 3339 timestamp like 2026-11-23T09:03:06Z, not {_show(value)}.")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     if zone in ("Z", "z"):
         tz = UTC
@@ -208,7 +222,7 @@ def parse_timestamp(value: str, name: str) -> datetime | None:
         sign = 1 if zone[0] == "+" else -1
         hours, minutes = int(zone[1:3]), int(zone[4:6])
         if hours > 23 or minutes > 59:
-            raise PayloadError(name, f"has an impossible time zone offset {zone}.")
+            raise _BadTimestamp(f"has an impossible time zone offset {zone}.")
         tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
     if int(year) <= 1:
         return None
@@ -217,7 +231,7 @@ def parse_timestamp(value: str, name: str) -> datetime | None:
         parsed = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz)
         return parsed.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise PayloadError(name, f"is not a real date and time: {_show(value)}.") from None
+        raise _BadTimestamp(f"is not a real date and time: {_show(value)}.") from None
 
 
 def fingerprint_for(labels: dict[str, str]) -> str:
