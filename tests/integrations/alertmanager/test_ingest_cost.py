@@ -12,7 +12,7 @@ from .webhook_support import Hook, alert, payload
 
 pytestmark = pytest.mark.django_db
 
-SLACK = {"SLACK_BOT_TOKEN": "xoxb-cost", "SLACK_DEFAULT_CHANNEL": "C0COST"}
+SLACK = {"SLACK_BOT_TOKEN": "xoxb-cost", "SLACK_DEFAULT_CHANNEL": "C0COST", "CONFIG_CACHE_SECONDS": 60}
 
 
 def _group(name: str, alerts: int) -> dict[str, object]:
