@@ -101,8 +101,7 @@ def _plan(
         for channel in announcing
     }
     for name, target in targets or ():
-        found = plan.get(name, (registry.message_channel(name), []))
-        channel, channel_targets = found
+        channel, channel_targets = plan.get(name) or (registry.message_channel(name), [])
         if channel is None:
             log.warning("explicit target on a channel that is not installed", extra={"channel": name})
             continue
