@@ -70,6 +70,8 @@ def escalation_plan(incident: Incident, *, now: datetime | None = None) -> Plan:
                         else events[-1].created_at if events else incident.opened_at)
     level, repeat = incident.escalation_level, incident.escalation_repeat
     first = True
+    # One resolver for every pending step: the people and schedules are read once, not per step.
+    resolver = reach.Resolver((t for lv in snapshot.levels for t in lv.targets), since=now) if waiting else None
     while len(steps) < STEPS_MAX:
         step = snapshot.following(level, repeat)
         if step is None:
@@ -79,8 +81,8 @@ def escalation_plan(incident: Incident, *, now: datetime | None = None) -> Plan:
         first = False
         targets = snapshot.levels[step.level - 1].targets
         at = max(cursor, now) if waiting else cursor
-        if waiting:
-            resolved = reach.resolve(targets, at=at)
+        if resolver is not None:
+            resolved = resolver.resolve(targets, at=at)
             described, gaps = resolved.targets, resolved.gaps
         else:
             described = [reach.describe(t) for t in targets]
