@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents import lifecycle
 from incidents.models import Incident, Source
+from incidents.registry import TIMELINE_CHANGED
 from incidents.selectors import incident_get_for_user
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
@@ -39,8 +40,11 @@ def _policy(pk: int) -> EscalationPolicy:
 
 
 def _panel(request: HtmxHttpRequest, incident: Incident, status: int = 200) -> HttpResponse:
+    """The panel after escalate now or page; the timeline refreshes too (it has a new event)."""
     if request.htmx:
-        return render(request, PANEL, panel_context(request, incident), status=status)
+        response = render(request, PANEL, panel_context(request, incident), status=status)
+        response["HX-Trigger"] = TIMELINE_CHANGED
+        return response
     return redirect(f"/incidents/{incident.pk}/#escalation")
 
 
