@@ -23,6 +23,14 @@ from .notifications.channels import MessageChannel
 log = logging.getLogger(__name__)
 
 
+# htmx events (``HX-Trigger``) that keep the incident page's sections in step without a reload:
+# the core's actions (acknowledge, resolve...) send INCIDENT_CHANGED, on which panels refresh
+# (``hx-trigger="every 15s, incident-changed from:body"``); a panel's own action that adds timeline
+# events (escalate now) sends TIMELINE_CHANGED, on which the core's timeline refreshes.
+INCIDENT_CHANGED = "incident-changed"
+TIMELINE_CHANGED = "timeline-changed"
+
+
 @dataclass(frozen=True)
 class IncidentPanel:
     """A section of the incident page: ``template`` rendered with ``context(request, incident)``."""

@@ -33,6 +33,7 @@ from opsportal.lib.views import apply_error
 from . import lifecycle
 from .forms import AssignForm, DeclareIncidentForm, NoteForm, ResolveForm, SeverityForm, severity_options
 from .models import Incident, Source, Status
+from .registry import INCIDENT_CHANGED
 from .selectors import (
     incident_get_for_user,
     incident_list_for_user,
@@ -250,7 +251,10 @@ def _panels(request: HtmxHttpRequest, incident: Incident, *, status: int = 200, 
     html = render_to_string(f"{DETAIL}#header", context, request)
     html += render_to_string(f"{DETAIL}#timeline", {**context, "oob": True}, request)
     html += render_to_string("base.html#messages", {"oob": True}, request)
-    return _inline(HttpResponse(html, status=status))
+    response = HttpResponse(html, status=status)
+    # The registered panels (escalation, deliveries) refresh themselves on this event.
+    response["HX-Trigger"] = INCIDENT_CHANGED
+    return _inline(response)
 
 
 def _inline(response: HttpResponse) -> HttpResponse:

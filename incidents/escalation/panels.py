@@ -20,11 +20,13 @@ CHOICES_MAX = 200
 
 def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     plan = escalation_plan(incident)
-    users = get_user_model().objects.filter(is_active=True).order_by("username").values_list("username", flat=True)
+    users = list(get_user_model().objects.filter(is_active=True).order_by("username")
+                 .values_list("username", flat=True)[: CHOICES_MAX + 1])
     return {
         "incident": incident, "plan": plan, "next_step": plan.next_step,
         "sent": [s for s in plan.steps if s["status"] == "sent"],
-        "users": list(users[:CHOICES_MAX]),
+        # The picker names the first users; with more, anyone can be paged by typing their name.
+        "users": users[:CHOICES_MAX], "more_users": len(users) > CHOICES_MAX,
         "schedules": list(Schedule.objects.order_by("name").values_list("pk", "name")[:CHOICES_MAX]),
     }
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, Status, TimelineEvent
@@ -20,8 +21,12 @@ from incidents.models import EventKind, Incident, Status, TimelineEvent
 from . import reach
 from .snapshot import PolicySnapshot
 
-# Steps shown at most (a 20-level policy repeated 10 times is 220; nobody reads that far ahead).
-STEPS_MAX = 50
+# Sent steps and pages by hand shown: the newest; the earlier ones are counted (the timeline has
+# them all). Pending steps shown at most: a 20-level policy repeated 10 times is 220, nobody reads
+# that far ahead. So the plan's size stops growing however long an incident escalates.
+SENT_SHOWN = 20
+PAGES_SHOWN = 10
+PENDING_MAX = 30
 
 
 @dataclass
@@ -33,6 +38,8 @@ class Plan:
     next_at: datetime | None
     steps: list[dict[str, Any]]
     pages: list[dict[str, Any]]
+    earlier_steps: int = 0  # sent steps of this run before the ones in ``steps``
+    earlier_pages: int = 0
 
     @property
     def next_step(self) -> dict[str, Any] | None:
@@ -46,31 +53,40 @@ class Plan:
             "policy": self.policy, "policy_id": self.policy_id, "level": self.level, "repeat": self.repeat,
             "next_at": self.next_at.isoformat() if self.next_at else None,
             "steps": [iso(s) for s in self.steps], "pages": [iso(p) for p in self.pages],
+            "earlier_steps": self.earlier_steps, "earlier_pages": self.earlier_pages,
         }
 
 
-def _run_events(incident: Incident) -> list[TimelineEvent]:
-    """The escalated events since the escalation last (re)started."""
-    started = (incident.events.filter(kind=EventKind.REOPENED).order_by("-created_at")
-               .values_list("created_at", flat=True).first()) or incident.opened_at
-    return list(incident.events.filter(kind=EventKind.ESCALATED, created_at__gte=started)
-                .select_related("actor").order_by("created_at", "id"))
+def _newest(events: QuerySet[TimelineEvent], shown: int) -> tuple[list[TimelineEvent], int]:
+    """The newest ``shown`` of ``events``, oldest first, and how many came before them."""
+    newest = list(events.select_related("actor").order_by("-created_at", "-id")[:shown])
+    earlier = events.count() - len(newest) if len(newest) == shown else 0
+    return newest[::-1], earlier
 
 
 def escalation_plan(incident: Incident, *, now: datetime | None = None) -> Plan:
     now = now or timezone.now()
     snapshot = PolicySnapshot.load(incident.escalation_snapshot)
-    events = _run_events(incident)
-    pages = [_sent(e) for e in events if e.data.get("page")]
+    # The escalation's current run: since it opened or was last reopened (index timeline_incident_created).
+    started = (incident.events.filter(kind=EventKind.REOPENED).order_by("-created_at")
+               .values_list("created_at", flat=True).first()) or incident.opened_at
+    run = incident.events.filter(kind=EventKind.ESCALATED, created_at__gte=started)
+    page_events, earlier_pages = _newest(run.filter(data__page=True), PAGES_SHOWN)
+    pages = [_sent(e) for e in page_events]
     if snapshot is None:
-        return Plan(None, None, 0, 0, None, [], pages)
-    steps = [_sent(e) for e in events if not e.data.get("page") and e.data.get("level")]
+        return Plan(None, None, 0, 0, None, [], pages, earlier_pages=earlier_pages)
+    # Levels paged carry "page": false and their level (the "nobody paged" note has neither).
+    step_events, earlier_steps = _newest(run.filter(data__page=False, data__level__gte=1), SENT_SHOWN)
+    steps = [_sent(e) for e in step_events]
+    latest = max((e.created_at for e in step_events + page_events), default=None)
     waiting = incident.status == Status.TRIGGERED and incident.next_escalation_at is not None
     cursor: datetime = (incident.next_escalation_at if waiting and incident.next_escalation_at
-                        else events[-1].created_at if events else incident.opened_at)
+                        else latest or incident.opened_at)
     level, repeat = incident.escalation_level, incident.escalation_repeat
     first = True
-    while len(steps) < STEPS_MAX:
+    # One resolver for every pending step: the people and schedules are read once, not per step.
+    resolver = reach.Resolver((t for lv in snapshot.levels for t in lv.targets), since=now) if waiting else None
+    for _ in range(PENDING_MAX):
         step = snapshot.following(level, repeat)
         if step is None:
             break
@@ -79,8 +95,8 @@ def escalation_plan(incident: Incident, *, now: datetime | None = None) -> Plan:
         first = False
         targets = snapshot.levels[step.level - 1].targets
         at = max(cursor, now) if waiting else cursor
-        if waiting:
-            resolved = reach.resolve(targets, at=at)
+        if resolver is not None:
+            resolved = resolver.resolve(targets, at=at)
             described, gaps = resolved.targets, resolved.gaps
         else:
             described = [reach.describe(t) for t in targets]
@@ -89,7 +105,8 @@ def escalation_plan(incident: Incident, *, now: datetime | None = None) -> Plan:
                       "gaps": gaps, "status": "pending" if waiting else "cancelled", "by": None, "reason": None})
         level, repeat = step.level, step.repeat
     return Plan(snapshot.name, snapshot.policy_id, incident.escalation_level, incident.escalation_repeat,
-                incident.next_escalation_at if waiting else None, steps, pages)
+                incident.next_escalation_at if waiting else None, steps, pages,
+                earlier_steps=earlier_steps, earlier_pages=earlier_pages)
 
 
 def _sent(event: TimelineEvent) -> dict[str, Any]:

@@ -57,12 +57,13 @@ def simulate(labels: dict[str, str], *, now: datetime | None = None) -> Simulati
         return result
     snapshot = policies.snapshot_of(policy)
     level, repeat, at = 0, 0, now
+    resolver = reach.Resolver((t for lv in snapshot.levels for t in lv.targets), since=now)
     while len(result.steps) < STEPS_MAX:
         step = snapshot.following(level, repeat)
         if step is None:
             break
         at = at + timedelta(seconds=step.delay_seconds)
-        reached = reach.resolve(snapshot.levels[step.level - 1].targets, at=at)
+        reached = resolver.resolve(snapshot.levels[step.level - 1].targets, at=at)
         result.steps.append({"level": step.level, "repeat": step.repeat, "at": at, "after": at - now,
                              "targets": reached.targets, "gaps": reached.gaps})
         level, repeat = step.level, step.repeat

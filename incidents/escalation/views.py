@@ -14,14 +14,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents import lifecycle
 from incidents.models import Incident, Source
+from incidents.registry import TIMELINE_CHANGED
 from incidents.selectors import incident_get_for_user
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
+from opsportal.lib.views import page_of
 
 from . import policies, simulate, snapshot
 from .forms import LevelForm, PolicyForm, parse_target_lines
 from .models import EscalationPolicy
 from .panels import PANEL, panel_context
+
+POLICIES_PER_PAGE = 50
 
 
 def _incident(request: HttpRequest, pk: int) -> Incident:
@@ -39,8 +43,11 @@ def _policy(pk: int) -> EscalationPolicy:
 
 
 def _panel(request: HtmxHttpRequest, incident: Incident, status: int = 200) -> HttpResponse:
+    """The panel after escalate now or page; the timeline refreshes too (it has a new event)."""
     if request.htmx:
-        return render(request, PANEL, panel_context(request, incident), status=status)
+        response = render(request, PANEL, panel_context(request, incident), status=status)
+        response["HX-Trigger"] = TIMELINE_CHANGED
+        return response
     return redirect(f"/incidents/{incident.pk}/#escalation")
 
 
@@ -70,7 +77,8 @@ def incident_page(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
     incident = _incident(request, incident_pk)
     status = 200
     try:
-        raw = request.POST.get("target", "")
+        typed = request.POST.get("username", "").strip()  # "or a username", past the picker's first names
+        raw = f"user:{typed}" if typed else request.POST.get("target", "")
         kind, _, value = raw.partition(":")
         target = snapshot.parse_targets([{"type": kind, "value": value}], "target")[0]
         if target.type not in ("user", "schedule"):
@@ -95,9 +103,9 @@ def policy_list(request: HttpRequest) -> HttpResponse:
             error = exc.message
         else:
             return redirect("escalation:policy", pk=policy.pk)
-    rows = EscalationPolicy.objects.prefetch_related("levels").order_by("name")
+    page = page_of(request, EscalationPolicy.objects.prefetch_related("levels").order_by("name", "pk"), POLICIES_PER_PAGE)
     return render(request, "escalation/policy_list.html", {
-        "policies": rows, "form": form, "level_form": level_form, "error": error, "nav": "escalation"},
+        "policies": page.object_list, "page": page, "form": form, "level_form": level_form, "error": error, "nav": "escalation"},
         status=400 if error or (request.method == "POST" and not (form.is_valid() and level_form.is_valid()))
         else 200)
 

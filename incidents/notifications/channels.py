@@ -75,7 +75,11 @@ class MessageChannel:
     (subject, body) Jinja2 source; ``escape`` is applied to every text value a template is given
     (Slack's ``&``, ``<``, ``>``), so alert text can never become markup on that channel.
     ``incident_targets`` names targets the channel adds for one incident on top of routing (Slack:
-    the incident's own channel for some severities); they are conversations like any other."""
+    the incident's own channel for some severities); they are conversations like any other.
+    ``routes_hear_targeted``: an event sent to explicit targets (an escalation, a page) of a kind in
+    ``events`` is announced to the channel's routed targets too, not only to its own (Slack: the
+    incident's thread shows each escalation while the level's people get their page).
+    """
 
     name: str
     label: str
@@ -87,3 +91,4 @@ class MessageChannel:
     display_target: Callable[[str], str] = no_escape
     order: int = 100
     incident_targets: Callable[[Incident], list[str]] | None = field(default=None, hash=False)
+    routes_hear_targeted: bool = False

@@ -96,7 +96,7 @@ EVENT_LABELS: dict[str, str] = {
     "sla_breached": "SLA breached",
     "alerts": "Alerts joined or resolved",
     "resolved": "Resolved",
-    "escalated": "Escalated (sent to the escalation's own targets)",
+    "escalated": "Escalated (to the level's targets; on Slack also in the incident's thread)",
     "reopened": "Reopened",
     "closed": "Closed",
     "runbook": "Runbook steps",

@@ -46,10 +46,12 @@ def deliveries_for_event(
     every routed target. Call inside the transaction that wrote the event; the sends are
     enqueued when it commits. A channel without credentials gets preview rows, never sent.
 
-    ``targets`` ((channel name, target) pairs) replaces routing for this one event: it goes to
-    exactly those targets and nowhere else, whether or not the channel announces its kind to its
-    routes (an escalation names whom it pages: a user's Slack DM, a routing key, an address).
-    Unknown channel names are skipped; the caller checks them against the registry."""
+    ``targets`` ((channel name, target) pairs) names whom this one event pages (an escalation: a
+    user's Slack DM, a routing key, an address): it goes to those targets whether or not the
+    channel announces its kind to its routes, and to no route, except on channels that set
+    ``routes_hear_targeted`` (Slack), whose routed conversations announce it too (the incident's
+    thread). A target that is also a routed one gets one delivery, not two. Unknown channel names
+    are skipped; the caller checks them against the registry."""
     incident = event.incident
     plan = _plan(event, targets)
     if not plan:
@@ -60,8 +62,6 @@ def deliveries_for_event(
     rows: list[tuple[MessageChannel, str, dict[str, str], bool]] = []
     for channel, channel_targets in plan:
         configured = channel.sender.configured()
-        if not configured and targets is None:
-            channel_targets = [""]
         if not channel_targets:
             continue
         payload = render_message(channel, event.kind, incident_dict, event_dict, edited)
@@ -87,28 +87,29 @@ def deliveries_for_event(
 def _plan(
     event: TimelineEvent, targets: Sequence[tuple[str, str]] | None
 ) -> list[tuple[MessageChannel, list[str]]]:
-    """(channel, targets) to write: the routed targets of each channel announcing the kind, or the
-    explicit ``targets`` grouped by channel (in the order given, without repeats)."""
-    if targets is None:
-        announcing = [c for c in registry.message_channels if event.kind in c.events and c.sender.announces(event)]
-        routes = routing.enabled_routes() if any(c.sender.configured() for c in announcing) else {}
-        return [
-            (channel, routing.targets_for(event.incident, channel, routes) if channel.sender.configured() else [])
-            for channel in announcing
-        ]
-    grouped: dict[str, list[str]] = {}
-    for name, target in targets:
-        if target and target not in grouped.setdefault(name, []):
-            grouped[name].append(target)
-    plan = []
-    for name, names_targets in grouped.items():
-        channel = registry.message_channel(name)
+    """(channel, targets) to write: the routed targets of each channel announcing the kind (one
+    preview target "" where the channel has no credentials), then the explicit ``targets`` in the
+    order given, without repeats; with explicit targets only channels that set
+    ``routes_hear_targeted`` add their routed ones."""
+    announcing = [
+        c for c in registry.message_channels
+        if event.kind in c.events and c.sender.announces(event) and (targets is None or c.routes_hear_targeted)
+    ]
+    routes = routing.enabled_routes() if any(c.sender.configured() for c in announcing) else {}
+    plan: dict[str, tuple[MessageChannel, list[str]]] = {
+        channel.name: (channel, routing.targets_for(event.incident, channel, routes)
+                       if channel.sender.configured() else [""])
+        for channel in announcing
+    }
+    for name, target in targets or ():
+        channel, channel_targets = plan.get(name) or (registry.message_channel(name), [])
         if channel is None:
             log.warning("explicit target on a channel that is not installed", extra={"channel": name})
             continue
-        if channel.sender.announces(event):
-            plan.append((channel, names_targets))
-    return plan
+        if target and target not in channel_targets and channel.sender.announces(event):
+            channel_targets.append(target)
+            plan[name] = (channel, channel_targets)
+    return list(plan.values())
 
 
 def _conversations(incident: Incident, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Conversation]:

@@ -49,10 +49,11 @@ def _respond(body: bytes) -> HttpResponse:
 
 @require_GET
 def schedule_feed(request: HttpRequest, token: str) -> HttpResponse:
-    schedule = selectors.schedule_list_for_user(user=request.user).filter(ical_token=token).first()
+    now = timezone.now()
+    schedule = selectors.schedule_list_for_user(user=request.user, overrides_after=now - PAST).filter(
+        ical_token=token).first()
     if schedule is None:
         raise Http404("No such calendar.")
-    now = timezone.now()
     shifts = resolve.oncall_timeline(schedule, now - PAST, now + AHEAD)
     return _respond(_calendar(f"On call: {schedule.name}", [(schedule, s) for s in shifts], now))
 
@@ -64,7 +65,7 @@ def user_feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such calendar.")
     now = timezone.now()
     mine: list[tuple[Schedule, resolve.Shift]] = []
-    for schedule in selectors.schedule_list_for_user(user=feed.user):
+    for schedule in selectors.schedules_of_person(user=feed.user, person=feed.user, overrides_after=now - PAST):
         mine += [(schedule, s) for s in resolve.oncall_timeline(schedule, now - PAST, now + AHEAD)
                  if s.user.pk == feed.user.pk]
     mine.sort(key=lambda pair: pair[1].starts_at)

@@ -19,7 +19,7 @@ DASHBOARD_SCHEDULES = 8
 
 def dashboard_context(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
-    schedules = list(selectors.schedule_list_for_user(user=request.user)[: DASHBOARD_SCHEDULES + 1])
+    schedules = list(selectors.schedule_list_for_user(user=request.user, overrides_after=now)[: DASHBOARD_SCHEDULES + 1])
     return {
         "rows": [summary.now_and_next(s, now) for s in schedules[:DASHBOARD_SCHEDULES]],
         "more": len(schedules) > DASHBOARD_SCHEDULES,

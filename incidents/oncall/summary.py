@@ -30,7 +30,7 @@ class NowAndNext:
 
 
 def now_and_next(schedule: Schedule, at: datetime) -> NowAndNext:
-    rows = resolve.schedule_rows(schedule)
+    rows = resolve.schedule_rows(schedule, start=at)
     current = [user for user, _ in resolve.resolve(rows, at)]
     for horizon in NEXT_HORIZONS:
         change = resolve.next_change(rows, at, horizon)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
-from opsportal.lib.views import apply_error, staff_required
+from opsportal.lib.views import apply_error, page_of, staff_required
 
 from . import paging, resolve, selectors, services, summary
 from .forms import ContactMethodForm, LayerForm, OverrideForm, ParticipantForm, ScheduleForm, time_zone_names
@@ -31,6 +31,11 @@ DETAIL = "oncall/schedule_detail.html"
 # Turns shown per layer in the rotation preview.
 PREVIEW_TURNS = 6
 MY_SHIFTS_DAYS = 28
+SCHEDULES_PER_PAGE = 50
+OVERRIDES_SHOWN = 100  # the soonest current or upcoming ones; the rest are counted
+# The calendar starts at today's midnight in the schedule's zone, less than a day ago: overrides
+# over before then are not read.
+CALENDAR_LOOKBACK = timedelta(days=1)
 
 
 def _schedule(request: HttpRequest, pk: int) -> Schedule:
@@ -72,9 +77,11 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
                 return redirect("oncall:detail", pk=schedule.pk)
         status = 400
     now = timezone.now()
-    rows = [summary.now_and_next(s, now) for s in selectors.schedule_list_for_user(user=request.user)]
+    page = page_of(request, selectors.schedule_list_for_user(user=request.user, overrides_after=now).order_by("name", "pk"),
+                   SCHEDULES_PER_PAGE)
+    rows = [summary.now_and_next(s, now) for s in page.object_list]
     return render(request, "oncall/schedule_list.html", {
-        "nav": "oncall", "rows": rows, "form": form, "time_zones": time_zone_names(),
+        "nav": "oncall", "rows": rows, "page": page, "form": form, "time_zones": time_zone_names(),
     }, status=status)
 
 
@@ -99,13 +106,14 @@ def _preview(schedule: Schedule, now: datetime) -> list[dict[str, Any]]:
 
 def _detail_context(request: HttpRequest, schedule: Schedule, **extra: Any) -> dict[str, Any]:
     now = timezone.now()
+    upcoming = [o for o in schedule.overrides.all() if o.ends_at > now]
     zone = ZoneInfo(schedule.time_zone)
     context: dict[str, Any] = {
         "nav": "oncall", "schedule": schedule, "zone": zone, "now": now,
         "current": summary.now_and_next(schedule, now),
         "layers": _preview(schedule, now),
         "calendar": summary.calendar(schedule, now),
-        "overrides": [o for o in schedule.overrides.all() if o.ends_at > now][:100],
+        "overrides": upcoming[:OVERRIDES_SHOWN], "more_overrides": max(len(upcoming) - OVERRIDES_SHOWN, 0),
         "layer_form": LayerForm(initial={"rotation": "weekly", "handoff": now.astimezone(zone).strftime("%Y-%m-%dT09:00")}),
         "override_form": OverrideForm(),
         "participant_form": ParticipantForm(),
@@ -119,7 +127,11 @@ def _detail_context(request: HttpRequest, schedule: Schedule, **extra: Any) -> d
 
 def _render_detail(request: HtmxHttpRequest, schedule: Schedule, fragment: str | None = None, *, status: int = 200,
                    **extra: Any) -> HttpResponse:
-    schedule = _schedule(request, schedule.pk)  # fresh rows after a change
+    try:  # fresh rows after a change, with the overrides the page shows
+        schedule = selectors.schedule_get_for_user(user=request.user, pk=schedule.pk,
+                                                   overrides_after=timezone.now() - CALENDAR_LOOKBACK)
+    except Schedule.DoesNotExist:
+        raise Http404("No such schedule.") from None
     template = f"{DETAIL}#{fragment}" if fragment and request.htmx else DETAIL
     with timezone.override(ZoneInfo(schedule.time_zone)):  # times on the page in the schedule's zone
         return render(request, template, _detail_context(request, schedule, **extra), status=status)
@@ -260,7 +272,7 @@ def override_delete(request: HtmxHttpRequest, pk: int, override_pk: int) -> Http
 def _me_context(request: HttpRequest, user: User, **extra: Any) -> dict[str, Any]:
     now = timezone.now()
     shifts = []
-    for schedule in selectors.schedule_list_for_user(user=request.user):
+    for schedule in selectors.schedules_of_person(user=request.user, person=user, overrides_after=now):
         shifts += [(schedule, s) for s in resolve.oncall_timeline(schedule, now, now + timedelta(days=MY_SHIFTS_DAYS))
                    if s.user.pk == user.pk][:50]
     shifts.sort(key=lambda pair: pair[1].starts_at)

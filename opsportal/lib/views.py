@@ -1,4 +1,5 @@
-"""Small pieces every HTML view module shares: the staff gate and service errors on forms."""
+"""Small pieces every HTML view module shares: the staff gate, service errors on forms, and
+list pages of bounded size."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 
 from .exceptions import ApplicationError
@@ -36,3 +38,9 @@ def apply_error(form: forms.BaseForm, exc: ApplicationError) -> None:
     """Put a service's error on the field it names, else on the form as a whole."""
     field = exc.extra.get("field")
     form.add_error(field if field in form.fields else None, exc.message)
+
+
+def page_of(request: HttpRequest, rows: Any, per_page: int) -> Page[Any]:
+    """One page of ``rows`` (``?page=N``; out of range or not a number: the nearest page), so a
+    list page stays the same size however many rows there are. Shown with ``_pager.html``."""
+    return Paginator(rows, per_page).get_page(request.GET.get("page"))

@@ -17,6 +17,9 @@ What it checks (Slack's documented behaviour; slack_sdk's own Block Kit validato
 - Answers shaped like Slack's (``ok``, ``channel``, ``ts``, ``message``...), errors as HTTP 200
   ``ok: false``.
 
+A member id added with ``add_user`` is a channel too, as in Slack: posting to it opens the
+bot's direct message with them (``dm(user_id)`` is its ``D...`` id).
+
 Switches: ``fail_next(status=429, retry_after=1)``, ``fail_next(status=500)``,
 ``fail_next(error="channel_not_found")`` (optionally only for one ``method``, ``times`` in a row),
 ``enforce_rate = True`` (about one chat.postMessage per second per channel with a burst of
@@ -134,6 +137,16 @@ class SlackContractServer:
         self.state.users[user_id] = {"id": user_id, "team_id": team_id, "name": name or user_id.lower(),
                                      "profile": {"email": email, "real_name": name or user_id}}
 
+    def dm(self, user_id: str) -> str:
+        """The id (``D...``) of the bot's direct message with member ``user_id``, opened on first
+        use, as Slack does when a message is posted with a member id as its channel."""
+        found = next((c["id"] for c in self.state.channels.values() if c.get("user") == user_id), None)
+        if found is None:
+            found = f"D{next(self._ids):08d}"
+            self.state.channels[found] = {"id": found, "user": user_id, "is_im": True, "is_channel": False,
+                                          "members": [user_id], "created": int(time.time())}
+        return found
+
     def fail_next(self, *, status: int = 200, error: str = "", retry_after: float | None = None,
                   method: str | None = None, times: int = 1) -> None:
         if status == 200 and not error:
@@ -145,7 +158,7 @@ class SlackContractServer:
         return [args for name, args in self.state.calls if name == method]
 
     def channel_by_name(self, name: str) -> dict[str, Any] | None:
-        return next((c for c in self.state.channels.values() if c["name"] == name), None)
+        return next((c for c in self.state.channels.values() if c.get("name") == name), None)
 
     def roots(self, channel: str) -> list[dict[str, Any]]:
         return [m for (c, _), m in sorted(self.state.messages.items(), key=lambda kv: float(kv[0][1]))
@@ -218,6 +231,8 @@ class SlackContractServer:
         ref = str(args.get("channel") or "")
         if not ref:
             raise SlackRefusal("channel_not_found")
+        if ref in self.state.users:  # a member id: the bot's direct message with that member
+            return self.state.channels[self.dm(ref)]
         found = self.state.channels.get(ref) or self.channel_by_name(ref.lstrip("#"))
         if found is None:
             raise SlackRefusal("channel_not_found")

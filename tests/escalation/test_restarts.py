@@ -72,8 +72,8 @@ def test_killed_worker_and_scheduler_page_every_level_once(data_dir, own_redis, 
         stop(worker, scheduler)
     assert sorted(escalated.values_list("data__level", flat=True)) == [1, 2, 3]
     assert len(slack.roots(DEFAULT_CHANNEL_ID)) == 1
-    assert len(slack.roots("U0ALICE")) == 1 and "Escalation level 2" in slack.roots("U0ALICE")[0]["text"]
-    assert len(slack.roots("C0MGR")) == 1 and "Escalation level 3" in slack.roots("C0MGR")[0]["text"]
+    assert len(slack.roots("U0ALICE")) == 1 and "Escalated to level 2: alice" in slack.roots("U0ALICE")[0]["text"]
+    assert len(slack.roots("C0MGR")) == 1 and "Escalated to level 3: Slack C0MGR" in slack.roots("C0MGR")[0]["text"]
 
 
 def _db_now() -> Any:

@@ -33,8 +33,15 @@ log = logging.getLogger(__name__)
 EVENTS = frozenset({
     EventKind.OPENED, EventKind.ACKNOWLEDGED, EventKind.MITIGATED, EventKind.ASSIGNED,
     EventKind.SEVERITY_CHANGED, EventKind.NOTE, EventKind.SLA_BREACHED, EventKind.ALERTS,
-    EventKind.RESOLVED, EventKind.REOPENED, EventKind.CLOSED, EventKind.RUNBOOK,
+    EventKind.RESOLVED, EventKind.REOPENED, EventKind.CLOSED, EventKind.RUNBOOK, EventKind.ESCALATED,
 })
+# An escalation's first line says who was paged: it is what the root message shows as "Latest"
+# and what a paged person's notification reads (docs/escalation.md, "Messages").
+TEMPLATES: dict[str, tuple[str, str]] = {
+    EventKind.ESCALATED: ("", "📣 {{ event.message }}\n{{ incident.severity }} {{ incident.severity_label }} · "
+                              "{{ incident.title }}{% if incident.status == \"triggered\" %} · not acknowledged"
+                              "{% endif %}"),
+}
 _workspace_urls: dict[tuple[str, str], str] = {}
 
 
@@ -216,8 +223,10 @@ def own_channel_targets(incident: Incident) -> list[str]:
 
 
 CHANNEL = MessageChannel(
-    name="slack", label="Slack", sender=SlackSender(), events=EVENTS, escape=blocks.escape, order=10,
-    incident_targets=own_channel_targets,
+    name="slack", label="Slack", sender=SlackSender(), events=EVENTS, templates=TEMPLATES, escape=blocks.escape,
+    order=10, incident_targets=own_channel_targets,
+    # Each escalation is told in the incident's thread as well as paged to the level's targets.
+    routes_hear_targeted=True,
 )
 
 
