@@ -171,7 +171,7 @@ def runbook_save(*, data: Any, actor: Actor, runbook: Runbook | None = None,
 def _check_version(runbook: Runbook, expected_version: int | None) -> None:
     if expected_version is not None and runbook.version != expected_version:
         raise ConflictError(f"“{runbook.name}” changed while you edited v{expected_version}: it is v{runbook.version} "
-                            "now. Your change was not saved; here is the current version.", code="stale",
+                            "now, and your change was not saved.", code="stale",
                             extra={"field": "version", "version": runbook.version})
 
 

@@ -24,8 +24,8 @@ PARAM = "p_"  # the posted name of a parameter: p_url, p_expect_status
 ARGS = "_args"  # the argv kind's arguments, one a line: p_argv_args
 COMMON_NUMBERS = ("timeout_seconds", "retries")
 DEFAULT_ACTION = "http_check"
-INTEGER = re.compile(r"^[+-]?\d{1,15}$")
-KEY = re.compile(r"^[a-z0-9]{1,12}$")
+INTEGER = re.compile(r"[+-]?[0-9]{1,15}")
+KEY = re.compile(r"[a-z0-9]{1,12}")
 STEP_FIELD = re.compile(r"^steps\[(\d+)\]\.(.+)$")
 SUMMARY_VALUE_MAX = 80
 
@@ -92,7 +92,7 @@ class StepForm:
         for name in COMMON_NUMBERS:
             raw = str(self.values.get(name, "")).strip()
             if raw:
-                step[name] = int(raw) if INTEGER.match(raw) else raw
+                step[name] = int(raw) if INTEGER.fullmatch(raw) else raw
         if self.values.get("on_failure"):
             step["on_failure"] = self.values["on_failure"]
         params: dict[str, Any] = {}
@@ -136,7 +136,7 @@ def from_post(data: Mapping[str, Any], *, index: int | None, key: str | None = N
     that share a name are kept)."""
     action = str(data.get("action") or DEFAULT_ACTION)
     raw_key = str(key or data.get("key") or "")
-    form = StepForm(action=action, index=index, key=raw_key if KEY.match(raw_key) else "new")
+    form = StepForm(action=action, index=index, key=raw_key if KEY.fullmatch(raw_key) else "new")
     for name in ("title", "on_failure", *COMMON_NUMBERS):
         form.values[name] = str(data.get(name, ""))
     form.values["needs_approval"] = bool(data.get("needs_approval"))
@@ -237,7 +237,7 @@ def _param_value(f: ParamField, values: Mapping[str, Any]) -> Any:
         return None
     if f.kind == "number":
         value = text.strip()
-        if INTEGER.match(value):
+        if INTEGER.fullmatch(value):
             return int(value)
         try:
             return float(value)
