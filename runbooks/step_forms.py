@@ -45,6 +45,11 @@ class FieldView:
     args: str = ""
     error: str = ""
 
+    @property
+    def wide(self) -> bool:
+        """Takes a row of its own: texts people write at length, and a required text (the URL)."""
+        return self.kind in ("textarea", "lines", "mapping", "argv") or (self.kind == "text" and self.required)
+
 
 @dataclass
 class StepForm:
