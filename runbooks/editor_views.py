@@ -43,6 +43,13 @@ def _number(raw: Any) -> int | None:
     return int(raw) if isinstance(raw, str) and NUMBER.fullmatch(raw) else None
 
 
+def _urls(runbook: Runbook) -> dict[str, str]:
+    """The editor's URLs, reversed once per page rather than once per step."""
+    urls = {op: reverse("runbooks:step", args=[runbook.pk, op]) for op in ("save", "remove", *MOVES)}
+    return {**urls, "edit": reverse("runbooks:edit", args=[runbook.pk]),
+            "item": reverse("runbooks:step-item", args=[runbook.pk])}
+
+
 def _editor(request: HtmxHttpRequest, runbook: Runbook, *, step_form: StepForm | None = None,
             rename: dict[str, Any] | None = None, error: str = "", notice: str = "", status: int = 200,
             partial: bool = False) -> HttpResponse:
@@ -52,7 +59,8 @@ def _editor(request: HtmxHttpRequest, runbook: Runbook, *, step_form: StepForm |
     rows = [{"index": i, "step": s, "first": i == 0, "last": i == len(steps) - 1,
              "summary": step_forms.summary(s.action, s.params)} for i, s in enumerate(steps)]
     context = {
-        "nav": "runbooks", "runbook": runbook, "rows": rows, "step_form": step_form, "error": error,
+        "nav": "runbooks", "runbook": runbook, "urls": _urls(runbook), "rows": rows, "step_form": step_form,
+        "error": error,
         "notice": notice, "triggers": list(runbook.triggers.all()),
         "rename": rename or {"name": runbook.name, "description": runbook.description, "errors": {}},
         "action_choices": StepForm(action="").action_choices,
@@ -109,7 +117,7 @@ def step_item(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         query = urlencode({"edit": str(index)} if index is not None else {"add": action})
         return redirect(reverse("runbooks:edit", args=[pk]) + f"?{query}")
     steps = list(runbook.steps.all())
-    context: dict[str, Any] = {"runbook": runbook}
+    context: dict[str, Any] = {"runbook": runbook, "urls": _urls(runbook)}
     if index is not None:
         if index >= len(steps):  # removed meanwhile: the current runbook, saying so
             response = _editor(request, runbook, error=f"There is no step {index + 1} any more.", status=409,
@@ -174,8 +182,8 @@ def step_change(request: HtmxHttpRequest, pk: int, op: str) -> HttpResponse:
         form.show_error(exc, at=len(runbook.steps.all()) if index is None else index)
         if not request.htmx:
             return _editor(request, runbook, step_form=form, status=exc.status_code)
-        response = render(request, EDITOR + "#step_form", {"runbook": runbook, "step_form": form},
-                          status=exc.status_code)
+        response = render(request, EDITOR + "#step_form", {"runbook": runbook, "urls": _urls(runbook),
+                                                             "step_form": form}, status=exc.status_code)
         return reswap(retarget(response, f"#step-{index}" if index is not None else "#new-step"), "outerHTML")
     number = index + 1 if index is not None else saved.steps.count()
     return _changed(request, saved, f"Saved step {number} (now v{saved.version}).")

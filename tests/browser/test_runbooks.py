@@ -135,3 +135,26 @@ def test_the_run_panel_follows_a_real_worker_live_through_an_approval(
     finally:
         stop(worker)
     assert [r["path"] for r in target.requests] == ["/before", "/slow/restart", "/after"]
+
+
+def test_the_editor_works_without_javascript(new_page, live_server, responder):
+    book = editing.runbook_save(data={"name": "Plain", "steps": [
+        {"title": "Health", "action": "http_check", "params": {"url": "http://checkout:8080/health"}},
+        {"title": "Approve", "action": "approval"}]}, actor=None)
+    page = new_page(responder, java_script_enabled=False)
+    page.goto(f"{live_server.url}/runbooks/{book.pk}/")
+    page.get_by_role("button", name="Move step 2 up").click()
+    expect(page.get_by_test_id("step-title")).to_have_text(["Approve", "Health"])
+
+    page.get_by_label("Add a step").select_option(label="Wait")
+    page.get_by_role("button", name="Add step").click()
+    form = page.locator("#new-step")
+    form.get_by_label("Title").fill("Settle")
+    form.get_by_label("Seconds").fill("soon")
+    form.get_by_role("button", name="Save step").click()
+    expect(page.locator("#new-step").locator("[data-param=seconds] .form-error")).to_contain_text(
+        "seconds must be a number")
+    page.locator("#new-step").get_by_label("Seconds").fill("20")
+    page.locator("#new-step").get_by_role("button", name="Save step").click()
+    expect(page.get_by_test_id("step-title")).to_have_text(["Approve", "Health", "Settle"])
+    assert Runbook.objects.get(pk=book.pk).version == 3
