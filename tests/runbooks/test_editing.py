@@ -95,3 +95,13 @@ def test_a_runbook_holds_up_to_100_steps() -> None:
     assert editing.runbook_save(data={"name": "Long", "steps": steps}, actor=None).steps.count() == 100
     with pytest.raises(ApplicationError, match="at most 100 steps"):
         editing.runbook_save(data={"name": "Longer", "steps": [*steps, steps[0]]}, actor=None)
+
+
+def test_a_step_edit_keeps_the_triggers(p3) -> None:
+    book = editing.runbook_save(data={"name": "Triggered", "steps": [{"title": "One", "action": "manual"}],
+                                      "triggers": [{"matchers": 'alertname="DatabaseDown", service=~"db-.*"',
+                                                    "severities": ["P3"], "auto_start": True}]}, actor=None)
+    before = editing.runbook_as_data(book)["triggers"]
+    book = editing.runbook_step_save(runbook=book, index=None, step={"title": "Two", "action": "manual"}, actor=None,
+                                     expected_version=1)
+    assert editing.runbook_as_data(book)["triggers"] == before
