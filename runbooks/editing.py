@@ -1,10 +1,13 @@
 """Creating and editing runbooks: every entry point (API, editor, admin, YAML import) validates
 through :func:`runbook_validate`, whose errors name the step and the field
 (``steps[0].params.url``), and saves through :func:`runbook_save`. Each edit raises the version;
-running runs keep the steps they copied when they started."""
+running runs keep the steps they copied when they started. The editor's one-step edits (save,
+remove, move a step; rename) are :func:`runbook_step_save` and its neighbours: each rewrites the
+whole runbook through :func:`runbook_save`, so a step typed in the form passes the same checks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,9 +139,12 @@ def trigger_validate(raw: Any, index: int) -> dict[str, Any]:
 
 
 @transaction.atomic
-def runbook_save(*, data: Any, actor: Actor, runbook: Runbook | None = None) -> Runbook:
+def runbook_save(*, data: Any, actor: Actor, runbook: Runbook | None = None,
+                 expected_version: int | None = None) -> Runbook:
     """Create (``runbook`` None) or replace a runbook's name, description, steps and triggers.
-    An edit raises ``version``; runs already started keep the steps they copied."""
+    An edit raises ``version``; runs already started keep the steps they copied. With
+    ``expected_version`` (the version the person edited), a runbook changed meanwhile is refused
+    with ConflictError instead of overwriting that change."""
     clean = runbook_validate(data)
     try:
         with transaction.atomic():
@@ -147,6 +153,7 @@ def runbook_save(*, data: Any, actor: Actor, runbook: Runbook | None = None) -> 
                                                  created_by=stored_user(actor))
             else:
                 runbook = Runbook.objects.select_for_update().get(pk=runbook.pk)
+                _check_version(runbook, expected_version)
                 runbook.name = clean.name
                 runbook.description = clean.description
                 runbook.version += 1
@@ -159,6 +166,77 @@ def runbook_save(*, data: Any, actor: Actor, runbook: Runbook | None = None) -> 
     runbook.triggers.all().delete()
     Trigger.objects.bulk_create([Trigger(runbook=runbook, **trigger) for trigger in clean.triggers])
     return runbook
+
+
+def _check_version(runbook: Runbook, expected_version: int | None) -> None:
+    if expected_version is not None and runbook.version != expected_version:
+        raise ConflictError(f"“{runbook.name}” changed while you edited v{expected_version}: it is v{runbook.version} "
+                            "now, and your change was not saved.", code="stale",
+                            extra={"field": "version", "version": runbook.version})
+
+
+def _edit(runbook: Runbook, *, actor: Actor, expected_version: int,
+          change: Callable[[dict[str, Any], list[dict[str, Any]]], None]) -> Runbook:
+    """Lock the runbook, check it is still the version the person edited, apply ``change`` to its
+    data (the shape :func:`runbook_save` takes) and save it as the next version."""
+    with transaction.atomic():
+        locked = Runbook.objects.select_for_update().get(pk=runbook.pk)
+        _check_version(locked, expected_version)
+        data = runbook_as_data(locked)
+        change(data, data["steps"])
+        return runbook_save(data=data, actor=actor, runbook=locked, expected_version=expected_version)
+
+
+def _step_index(steps: list[dict[str, Any]], index: int) -> int:
+    if not 0 <= index < len(steps):
+        raise _invalid("index", f"There is no step {index + 1}: the runbook has {len(steps)} "
+                                f"step{'s' if len(steps) != 1 else ''}.")
+    return index
+
+
+def runbook_step_save(*, runbook: Runbook, index: int | None, step: Any, actor: Actor,
+                      expected_version: int) -> Runbook:
+    """Replace step ``index`` (0-based) with ``step``, or append it (``index`` None). Errors name
+    the field as every save does (``steps[2].params.url``)."""
+
+    def change(data: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+        if index is None:
+            steps.append(step)
+        else:
+            steps[_step_index(steps, index)] = step
+
+    return _edit(runbook, actor=actor, expected_version=expected_version, change=change)
+
+
+def runbook_step_remove(*, runbook: Runbook, index: int, actor: Actor, expected_version: int) -> Runbook:
+    """Remove step ``index``; the last step cannot go (a runbook has at least one)."""
+
+    def change(data: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+        steps.pop(_step_index(steps, index))
+
+    return _edit(runbook, actor=actor, expected_version=expected_version, change=change)
+
+
+def runbook_step_move(*, runbook: Runbook, index: int, offset: int, actor: Actor, expected_version: int) -> Runbook:
+    """Move step ``index`` by ``offset`` places (-1 up, 1 down); past either end is refused."""
+
+    def change(data: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+        start = _step_index(steps, index)
+        end = start + offset
+        if not 0 <= end < len(steps):
+            raise _invalid("index", f"Step {start + 1} is already the {'first' if offset < 0 else 'last'}.")
+        steps.insert(end, steps.pop(start))
+
+    return _edit(runbook, actor=actor, expected_version=expected_version, change=change)
+
+
+def runbook_rename(*, runbook: Runbook, name: Any, description: Any, actor: Actor, expected_version: int) -> Runbook:
+    """Change the name and description (the steps and triggers stay)."""
+
+    def change(data: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+        data["name"], data["description"] = name, description
+
+    return _edit(runbook, actor=actor, expected_version=expected_version, change=change)
 
 
 def runbook_as_data(runbook: Runbook) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from incidents.models import Incident
 NAME_MAX = 200
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
-STEPS_MAX = 50
+STEPS_MAX = 100
 TRUNCATION_MARKER = "\n… [output truncated: {cut} more bytes not kept]"
 
 

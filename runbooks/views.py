@@ -1,5 +1,6 @@
-"""Runbook pages: the list, the editor (YAML with inline validation), and the run panel's actions
-on the incident page. Views parse input, call ``editing``/``runs`` and render; an ApplicationError
+"""Runbook pages: the list, "Edit as YAML" (the editor's alternative, with inline validation),
+import and export, and the run panel's actions on the incident page. The step editor is
+``editor_views``. Views parse input, call ``editing``/``runs`` and render; an ApplicationError
 becomes an inline message with its 4xx status."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.models import Incident, Source
@@ -18,7 +20,7 @@ from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
 
 from . import actions, runs, selectors
-from .editing import runbook_save
+from .editing import runbook_save, runbook_validate
 from .models import Runbook, RunbookRun
 from .panels import RUN_PANEL, run_panel_context
 from .yaml_io import runbooks_dump, runbooks_import, runbooks_parse
@@ -51,9 +53,10 @@ def runbook_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def runbook_edit(request: HtmxHttpRequest, pk: int | None = None) -> HttpResponse:
-    """The editor: the runbook as YAML. ``validate`` (htmx, on change) checks without saving; a
-    save replaces the runbook (a new version). Errors name the step and field, inline."""
+def runbook_yaml(request: HtmxHttpRequest, pk: int | None = None) -> HttpResponse:
+    """The runbook as YAML. ``validate`` (htmx, on change) checks without saving; a save replaces
+    the runbook (a new version, refused when someone saved another meanwhile). Errors name the
+    step and field, inline."""
     runbook = None
     if pk is not None:
         try:
@@ -66,26 +69,39 @@ def runbook_edit(request: HtmxHttpRequest, pk: int | None = None) -> HttpRespons
         text = request.POST.get("yaml", "")
         try:
             if "validate" in request.POST:
-                from .editing import runbook_validate
-
                 for item in runbooks_parse(text):
                     runbook_validate(item)
-                return render(request, "runbooks/runbook_edit.html#check", {"ok": True})
+                return render(request, "runbooks/runbook_yaml.html#check", {"ok": True})
             items = runbooks_parse(text)
             if len(items) != 1:
                 raise ApplicationError("The editor saves one runbook at a time.", extra={"field": "yaml"})
-            saved = runbook_save(data=items[0], actor=request.user, runbook=runbook)
+            version = request.POST.get("version", "")
+            saved = runbook_save(data=items[0], actor=request.user, runbook=runbook,
+                                 expected_version=int(version) if version.isascii() and version.isdigit() else None)
             messages.success(request, f"Saved “{saved.name}” v{saved.version}.")
-            return redirect("runbooks:edit", pk=saved.pk)
+            return redirect("runbooks:yaml", pk=saved.pk)
         except ApplicationError as exc:
             error, field, status = exc.message, str(exc.extra.get("field", "")), exc.status_code
             if "validate" in request.POST:
-                return render(request, "runbooks/runbook_edit.html#check", {"error": error, "field": field},
+                return render(request, "runbooks/runbook_yaml.html#check", {"error": error, "field": field},
                               status=status)
-    return render(request, "runbooks/runbook_edit.html", {
+    return render(request, "runbooks/runbook_yaml.html", {
         "nav": "runbooks", "runbook": runbook, "yaml": text, "error": error, "field": field,
         "actions": actions.ACTIONS,
     }, status=status)
+
+
+@require_GET
+@login_required
+def runbook_export(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The runbook as a YAML file, for the team's git repository (``runbook_import`` reads it back)."""
+    try:
+        runbook = selectors.runbook_get_for_user(user=request.user, pk=pk)
+    except Runbook.DoesNotExist:
+        raise Http404(f"Runbook {pk} does not exist.") from None
+    response = HttpResponse(runbooks_dump([runbook]), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slugify(runbook.name) or "runbook"}.yaml"'
+    return response
 
 
 @require_POST

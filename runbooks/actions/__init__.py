@@ -6,13 +6,13 @@ from types import ModuleType
 from typing import Any
 
 from . import approval, command, http_check, http_request, manual, notify, tcp_check, wait
-from .base import ParamError, ParamField, Result, RunContext
+from .base import ParamError, ParamField, Result, RunContext, param_names
 
 ACTIONS: dict[str, ModuleType] = {
     m.NAME: m for m in (http_check, http_request, tcp_check, command, wait, manual, approval, notify)
 }
 
-__all__ = ["ACTIONS", "ParamError", "ParamField", "Result", "RunContext", "get", "validate_params"]
+__all__ = ["ACTIONS", "ParamError", "ParamField", "Result", "RunContext", "get", "param_names", "validate_params"]
 
 
 def get(name: str) -> ModuleType:

@@ -1,8 +1,10 @@
 """What every action shares: parameter validation that names the field, a structured result, the
 sandboxed templates parameters are written in, and secrets referenced by name (docs/runbooks.md).
 
-An action is a module with ``NAME``, ``LABEL``, ``AUTOMATED`` (a worker runs it), ``FIELDS`` (what
-the editor's form shows), ``validate(params) -> params`` (raise :class:`ParamError`) and, for
+An action is a module with ``NAME``, ``LABEL``, ``AUTOMATED`` (a worker runs it), ``FIELDS`` (its
+parameters: the editor's form is built from them and ``validate`` accepts exactly these names, so
+they are the one description of what the action takes), ``validate(params) -> params`` (raise
+:class:`ParamError`) and, for
 automated actions, ``run(params, context) -> Result``. ``validate`` runs at save and never touches
 the network; ``run`` runs in a worker and never raises for an expected failure (it returns a failed
 result whose ``output`` says why).
@@ -36,14 +38,23 @@ class ParamError(Exception):
 
 @dataclass(frozen=True)
 class ParamField:
-    """One input of the editor's per-action form."""
+    """One parameter of an action, as the editor's form shows it (``runbooks/step_forms.py``)."""
 
     name: str
     label: str
-    kind: str = "text"  # text, textarea, number, select, lines (one list item per line), mapping (k=v lines)
+    # text, textarea, number, select, checkbox, lines (one list item a line), mapping (name=value
+    # lines), argv (a program from ``choices_setting``, then one argument a line)
+    kind: str = "text"
     required: bool = False
     help: str = ""
     choices: tuple[str, ...] = ()
+    # Choices read from this setting when the form is drawn (the command allow-list).
+    choices_setting: str = ""
+
+
+def param_names(fields: tuple[ParamField, ...]) -> set[str]:
+    """The parameters an action accepts: the names of its ``FIELDS``."""
+    return {f.name for f in fields}
 
 
 @dataclass

@@ -22,6 +22,7 @@ from .base import (
     Result,
     RunContext,
     only_known,
+    param_names,
     redact,
     render,
     secret,
@@ -33,15 +34,16 @@ NAME = "command"
 LABEL = "Command"
 AUTOMATED = True
 FIELDS = (
-    ParamField("argv", "Program and arguments", kind="lines", required=True,
-               help="one item a line: the program (an allow-listed path), then each argument"),
+    ParamField("argv", "Program and arguments", kind="argv", required=True,
+               choices_setting="RUNBOOK_COMMAND_ALLOWLIST",
+               help="a program of RUNBOOK_COMMAND_ALLOWLIST, then one argument a line; labels as {{ labels.service }}"),
     ParamField("secret_env", "Secret environment", kind="mapping", help="VARIABLE=SECRET_NAME, one a line"),
 )
 ARGV_MAX = 100
 
 
 def validate(params: Any) -> dict[str, Any]:
-    raw = only_known(params, {"argv", "secret_env"})
+    raw = only_known(params, param_names(FIELDS))
     argv = raw.get("argv")
     if not isinstance(argv, list) or not argv:
         raise ParamError("argv", "argv must be a list: the program, then its arguments.")

@@ -8,20 +8,22 @@ from typing import Any
 from jinja2 import TemplateError
 
 from . import _http
-from .base import ParamField, Result, RunContext, only_known, render, text
+from .base import ParamField, Result, RunContext, only_known, param_names, render, text
 
 NAME = "http_check"
 LABEL = "HTTP check"
 AUTOMATED = True
 FIELDS = (
-    ParamField("url", "URL", required=True, help="http(s) URL; labels as {{ labels.service }}"),
     ParamField("method", "Method", kind="select", choices=("GET", "HEAD")),
+    ParamField("url", "URL", required=True, help="http(s) URL; labels as {{ labels.service }}"),
     ParamField("expect_status", "Expected status", kind="number", help="empty: any 2xx or 3xx"),
     ParamField("expect_body", "Body contains", help="text the answer must contain"),
-    ParamField("timeout", "Timeout (s)", kind="number", help="empty: the step's timeout"),
+    ParamField("timeout", "Request timeout (s)", kind="number", help="empty: the step's timeout"),
+    ParamField("headers", "Headers", kind="mapping", help="Name=value, one a line; credentials go in secret headers"),
     ParamField("secret_headers", "Secret headers", kind="mapping", help="Header=SECRET_NAME, one a line"),
+    ParamField("follow_redirects", "Follow redirects", kind="checkbox", help="each hop is checked like the URL"),
 )
-ALLOWED = {"url", "method", "expect_status", "expect_body", "timeout", "headers", "secret_headers", "follow_redirects"}
+ALLOWED = param_names(FIELDS)
 
 
 def validate(params: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import TemplateError
 
 from . import _http
-from .base import ParamError, ParamField, Result, RunContext, only_known, render, template, text
+from .base import ParamError, ParamField, Result, RunContext, only_known, param_names, render, template, text
 
 NAME = "http_request"
 LABEL = "HTTP request"
@@ -20,10 +20,12 @@ FIELDS = (
     ParamField("url", "URL", required=True, help="http(s) URL; labels as {{ labels.service }}"),
     ParamField("body", "JSON body", kind="textarea", help='e.g. {"service": {{ labels.service | tojson }}}'),
     ParamField("expect_status", "Expected status", kind="number", help="empty: any 2xx or 3xx"),
-    ParamField("timeout", "Timeout (s)", kind="number", help="empty: the step's timeout"),
+    ParamField("timeout", "Request timeout (s)", kind="number", help="empty: the step's timeout"),
+    ParamField("headers", "Headers", kind="mapping", help="Name=value, one a line; credentials go in secret headers"),
     ParamField("secret_headers", "Secret headers", kind="mapping", help="Header=SECRET_NAME, one a line"),
+    ParamField("follow_redirects", "Follow redirects", kind="checkbox", help="each hop is checked like the URL"),
 )
-ALLOWED = {"url", "method", "body", "expect_status", "timeout", "headers", "secret_headers", "follow_redirects"}
+ALLOWED = param_names(FIELDS)
 
 
 def validate(params: Any) -> dict[str, Any]:

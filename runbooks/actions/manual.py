@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import ParamField, only_known, text
+from .base import ParamField, only_known, param_names, text
 
 NAME = "manual"
 LABEL = "Manual step"
@@ -14,6 +14,6 @@ FIELDS = (ParamField("instructions", "Instructions", kind="textarea"),)
 
 
 def validate(params: Any) -> dict[str, Any]:
-    raw = only_known(params, {"instructions"})
+    raw = only_known(params, param_names(FIELDS))
     instructions = text(raw, "instructions")
     return {"instructions": instructions} if instructions else {}

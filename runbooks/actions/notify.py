@@ -7,7 +7,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from .base import ParamField, Result, RunContext, only_known, render, template, text
+from .base import ParamField, Result, RunContext, only_known, param_names, render, template, text
 
 NAME = "notify"
 LABEL = "Notify"
@@ -17,7 +17,7 @@ FIELDS = (ParamField("message", "Message", kind="textarea", required=True,
 
 
 def validate(params: Any) -> dict[str, Any]:
-    raw = only_known(params, {"message"})
+    raw = only_known(params, param_names(FIELDS))
     return {"message": template(text(raw, "message", required=True, max_length=4_000), "message")}
 
 

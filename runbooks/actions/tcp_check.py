@@ -13,7 +13,18 @@ from jinja2 import TemplateError
 
 from opsportal.lib import outbound
 
-from .base import ParamError, ParamField, Result, RunContext, number, only_known, render, template, text
+from .base import (
+    ParamError,
+    ParamField,
+    Result,
+    RunContext,
+    number,
+    only_known,
+    param_names,
+    render,
+    template,
+    text,
+)
 
 NAME = "tcp_check"
 LABEL = "TCP check"
@@ -21,13 +32,13 @@ AUTOMATED = True
 FIELDS = (
     ParamField("host", "Host", required=True, help="name or address; labels as {{ labels.instance }}"),
     ParamField("port", "Port", kind="number", required=True),
-    ParamField("timeout", "Timeout (s)", kind="number", help="empty: the step's timeout"),
+    ParamField("timeout", "Connect timeout (s)", kind="number", help="empty: the step's timeout"),
 )
 HOST = re.compile(r"^[A-Za-z0-9.\-:\[\]_]+$")
 
 
 def validate(params: Any) -> dict[str, Any]:
-    raw = only_known(params, {"host", "port", "timeout"})
+    raw = only_known(params, param_names(FIELDS))
     host = text(raw, "host", required=True, max_length=255).strip()
     template(host, "host")
     if "{" not in host:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import ParamError, ParamField, number, only_known
+from .base import ParamError, ParamField, number, only_known, param_names
 
 NAME = "wait"
 LABEL = "Wait"
@@ -14,7 +14,7 @@ FIELDS = (ParamField("seconds", "Seconds", kind="number", required=True),)
 
 
 def validate(params: Any) -> dict[str, Any]:
-    raw = only_known(params, {"seconds"})
+    raw = only_known(params, param_names(FIELDS))
     if raw.get("seconds") is None:
         raise ParamError("seconds", "seconds is required (how long to wait).")
     return {"seconds": number(raw, "seconds", minimum=1, maximum=86_400)}

@@ -49,6 +49,8 @@ def _handler(target: Target) -> type[BaseHTTPRequestHandler]:
             if self.path.startswith("/hang"):
                 time.sleep(30)
                 return
+            if self.path.startswith("/slow"):  # answers, after a while a person can watch
+                time.sleep(2)
             if self.path.startswith("/big"):
                 self.send_response(200)
                 self.send_header("Content-Length", str(10 * 1024 * 1024))
