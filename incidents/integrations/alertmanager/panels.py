@@ -16,6 +16,7 @@ from incidents.registry import DashboardPanel, IncidentPanel, NavEntry, registry
 from opsportal.lib.exceptions import ApplicationError
 
 from . import selectors, silences
+from .alert_rows import AlertRow
 from .alert_search import Term, parse_search
 from .forms import SilenceForm
 from .models import AlertStatus
@@ -91,6 +92,7 @@ def alerts_panel_context(request: HttpRequest, incident: Incident, *, view: Aler
         "incident": incident,
         "counts": counts,
         "page": page,
+        "rows": [AlertRow.of(alert) for alert in page.alerts],
         "view": view,
         "error": error,
         "per_page": PAGE_SIZE,
@@ -108,7 +110,6 @@ def alerts_panel_context(request: HttpRequest, incident: Incident, *, view: Aler
         "page_url": full,
         # The poll asks for the page it shows, with the version it has: 204 while nothing changed.
         "poll_url": fragment + "?" + urlencode({**dict(parse_qsl(current)), "since": counts.version}),
-        "latest_delivery": selectors.latest_delivery_for_incident(user=request.user, incident=incident),
     }
 
 
