@@ -76,9 +76,10 @@ class TimelineWindow:
     before: int | None
 
 
-def incident_timeline_version(*, incident: Incident) -> tuple[int, str]:
+def incident_timeline_version(*, incident: Incident | int) -> tuple[int, str]:
     """The number of events, and a token that changes whenever an event is added (events are never
-    edited): the timeline poll compares it. An index-only scan of timeline_incident_created."""
+    edited): the timeline poll compares it. An index-only scan of timeline_incident_created. Takes
+    an incident id too, so the poll can answer before loading the incident."""
     row = TimelineEvent.objects.filter(incident=incident).aggregate(total=Count("created_at"),
                                                                     latest=Max("created_at"))
     latest: datetime | None = row["latest"]

@@ -31,7 +31,15 @@ from opsportal.lib.htmx import HtmxHttpRequest
 from opsportal.lib.views import apply_error
 
 from . import lifecycle
-from .forms import AssignForm, DeclareIncidentForm, NoteForm, ResolveForm, SeverityForm, severity_options
+from .forms import (
+    AssignForm,
+    DeclareIncidentForm,
+    NoteForm,
+    ResolveForm,
+    SeverityForm,
+    commander_options,
+    severity_options,
+)
 from .models import Incident, Source, Status
 from .selectors import (
     incident_get_for_user,
@@ -39,6 +47,7 @@ from .selectors import (
     incident_timeline_version,
     incident_timeline_window,
 )
+from .timeline_rows import TimelineRow
 
 STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
 LIST_LIMIT = 200
@@ -179,8 +188,11 @@ def _detail_context(
         **_timeline_context(request, incident),
         "note_form": bound.get("note") or NoteForm(),
         "resolve_form": bound.get("resolve") or ResolveForm(),
-        "severity_form": bound.get("change_severity") or SeverityForm(initial={"severity": incident.severity.name}),
-        "assign_form": bound.get("assign") or AssignForm(initial={"commander": incident.commander_id}),
+        # The pickers' options as plain rows: one query each (a form field's choices would count
+        # the rows first and read them through a server-side cursor).
+        "commanders": list(commander_options().values_list("pk", "username")) if "assign" in allowed else [],
+        "severities": (list(severity_options().values_list("name", "label")) if "change_severity" in allowed
+                       else []),
     }
 
 
@@ -214,6 +226,7 @@ def _timeline_context(request: HtmxHttpRequest, incident: Incident) -> dict[str,
     poll = {"timeline_before": window.before} if window.before else {}
     return {
         "timeline": window,
+        "timeline_rows": [TimelineRow.of(event) for event in window.events],
         "timeline_error": error,
         "timeline_older": link(window.older) if window.older else None,
         "timeline_newest": link(None) if window.before else None,
@@ -235,10 +248,10 @@ def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def incident_timeline_partial(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The timeline alone; the detail page polls it so events from others appear. The poll sends
     ``since``, the version it shows: while no event was added the answer is 204 with no body."""
-    incident = _get_incident(request, pk)
     since = request.GET.get("since")
-    if since and since == incident_timeline_version(incident=incident)[1]:
+    if since and since == incident_timeline_version(incident=pk)[1]:  # before loading the incident
         return HttpResponse(status=204)
+    incident = _get_incident(request, pk)
     context = _timeline_context(request, incident)
     return _inline(render(request, f"{DETAIL}#timeline", {**context, "incident": incident},
                           status=400 if context["timeline_error"] else 200))

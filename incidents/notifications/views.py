@@ -35,17 +35,18 @@ def _incident(request: HttpRequest, pk: int) -> Incident:
 def incident_deliveries(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
     """The deliveries panel alone: its pager, status filter and periodic refresh ask for it. The
     refresh sends ``since``, the version it shows: while no delivery was added or changed the answer
-    is 204 with no body, after one aggregate query."""
-    incident = _incident(request, incident_pk)
+    is 204 with no body, after one aggregate query (the incident itself is loaded only to draw)."""
     try:
         view = DeliveriesView.from_query(request.GET)
     except ApplicationError:
+        incident = _incident(request, incident_pk)
         response = render(request, DELIVERIES_PANEL, deliveries_panel_context(request, incident), status=400)
         response["X-Inline-Error"] = "true"  # swapped in place, like a form error (static/js/app.js)
         return response
-    counts = selectors.delivery_counts_for_incident(user=request.user, incident=incident)
-    if request.GET.get("since") == counts.version:
+    counts = selectors.delivery_counts_for_incident(user=request.user, incident=incident_pk)
+    if request.GET.get("since") == counts.version:  # before loading the incident
         return HttpResponse(status=204)
+    incident = _incident(request, incident_pk)
     return render(request, DELIVERIES_PANEL, deliveries_panel_context(request, incident, view=view, counts=counts))
 
 
