@@ -8,6 +8,7 @@ is fetched only when someone opens it (``views.delivery_preview``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ from incidents.models import Incident
 from incidents.registry import IncidentPanel, NavEntry, registry
 from opsportal.lib import stamps
 from opsportal.lib.exceptions import ApplicationError
+from opsportal.lib.views import url_for_each
 
 from . import selectors
 from .models import Delivery
@@ -70,17 +72,16 @@ class DeliveryRow:
     retry_url: str  # empty: not retryable
 
     @classmethod
-    def of(cls, delivery: Delivery, *, query: str = "") -> DeliveryRow:
+    def of(cls, delivery: Delivery, *, preview_url: Callable[[int], str], retry_url: Callable[[int], str],
+           query: str = "") -> DeliveryRow:
         """``query``: the panel's view, which "Retry now" shows again after retrying."""
         channel = registry.message_channel(delivery.channel)
         label, target = ((channel.label, channel.display_target(delivery.target)) if channel is not None
                          else (delivery.channel, delivery.target))  # an integration since removed
         return cls(
             delivery, label, target, stamps.iso(delivery.created_at), stamps.short(delivery.created_at),
-            stamps.iso(delivery.sent_at), stamps.iso(delivery.next_attempt_at),
-            reverse("notifications:delivery-preview", args=[delivery.pk]),
-            (reverse("notifications:delivery-retry", args=[delivery.pk]) + (f"?{query}" if query else ""))
-            if delivery.status in RETRYABLE else "",
+            stamps.iso(delivery.sent_at), stamps.iso(delivery.next_attempt_at), preview_url(delivery.pk),
+            retry_url(delivery.pk) + (f"?{query}" if query else "") if delivery.status in RETRYABLE else "",
         )
 
 
@@ -107,9 +108,12 @@ def deliveries_panel_context(request: HttpRequest, incident: Incident, *, view: 
         return {"hx": fragment + suffix, "href": full + suffix + "#deliveries"}
 
     shown = view.query(deliveries_page=page.number)
+    preview_url = url_for_each("notifications:delivery-preview")
+    retry_url = url_for_each("notifications:delivery-retry")
     return {
         "incident": incident,
-        "deliveries": [DeliveryRow.of(d, query=shown) for d in page.deliveries],
+        "deliveries": [DeliveryRow.of(d, preview_url=preview_url, retry_url=retry_url, query=shown)
+                       for d in page.deliveries],
         "counts": counts,
         "total": counts.total,
         "page": page,
