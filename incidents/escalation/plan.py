@@ -71,6 +71,7 @@ def escalation_plan(incident: Incident, *, now: datetime | None = None) -> Plan:
                         else events[-1].created_at if events else incident.opened_at)
     level, repeat = incident.escalation_level, incident.escalation_repeat
     first = True
+    lookups = reach.Lookups(since=now)  # every pending step is at or after now
     while len(steps) < STEPS_MAX:
         step = snapshot.following(level, repeat)
         if step is None:
@@ -81,7 +82,7 @@ def escalation_plan(incident: Incident, *, now: datetime | None = None) -> Plan:
         targets = snapshot.levels[step.level - 1].targets
         at = max(cursor, now) if waiting else cursor
         if waiting:
-            resolved = reach.resolve(targets, at=at)
+            resolved = reach.resolve(targets, at=at, lookups=lookups)
             described, gaps = resolved.targets, resolved.gaps
         else:
             described = [reach.describe(t) for t in targets]

@@ -17,8 +17,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Prefetch
 
-from incidents.oncall.models import ContactMethod, Schedule
+from incidents.oncall.models import ContactMethod, LayerParticipant, Override, Schedule
 from incidents.oncall.resolve import oncall_at
 from incidents.registry import registry
 
@@ -64,7 +65,43 @@ def describe(target: Target) -> dict[str, Any]:
     return {"type": target.type, "value": value, "label": label, "people": [], "via": []}
 
 
-def resolve(targets: Sequence[Target], *, at: datetime) -> Reached:
+class Lookups:
+    """The rows ``resolve`` reads, kept for the next call: the incident page resolves every pending
+    step of a plan (a policy repeated three times is a dozen steps naming the same people and
+    schedules), and reads each user, contact method list and schedule once instead of per step.
+    A schedule comes with its layers and the overrides not yet over at ``since``, so ``oncall_at``
+    works in memory for any time after it. Paging itself resolves with fresh reads (no Lookups)."""
+
+    def __init__(self, *, since: datetime) -> None:
+        self.since = since
+        self._users: dict[str, AbstractBaseUser | None] = {}
+        self._schedules: dict[str, Schedule | None] = {}
+        self._methods: dict[Any, list[ContactMethod]] = {}
+
+    def user(self, username: object) -> AbstractBaseUser | None:
+        key = str(username)
+        if key not in self._users:
+            self._users[key] = get_user_model().objects.filter(username=key, is_active=True).first()
+        return self._users[key]
+
+    def schedule(self, pk: object) -> Schedule | None:
+        key = str(pk)
+        if key not in self._schedules:
+            self._schedules[key] = Schedule.objects.filter(pk=key).prefetch_related(
+                Prefetch("layers__participants", queryset=LayerParticipant.objects.select_related("user")),
+                Prefetch("overrides", queryset=Override.objects.filter(ends_at__gt=self.since).select_related("user")),
+            ).first()
+        return self._schedules[key]
+
+    def methods(self, user: AbstractBaseUser) -> list[ContactMethod]:
+        if user.pk not in self._methods:
+            self._methods[user.pk] = _methods(user)
+        return self._methods[user.pk]
+
+
+def resolve(targets: Sequence[Target], *, at: datetime, lookups: Lookups | None = None) -> Reached:
+    """``lookups``: rows already read for earlier steps of the same plan (``at`` at or after its
+    ``since``); without it every row is read now."""
     reached = Reached()
     user_model = get_user_model()
     for target in targets:
@@ -73,13 +110,15 @@ def resolve(targets: Sequence[Target], *, at: datetime) -> Reached:
             entry["value"] = shown("pagerduty", str(target.value))
         if target.type == "user":
             entry["label"] = str(target.value)
-            user = user_model.objects.filter(username=target.value, is_active=True).first()
+            user = (lookups.user(target.value) if lookups is not None
+                    else user_model.objects.filter(username=target.value, is_active=True).first())
             if user is None:
                 reached.gaps.append(f"user {target.value} does not exist or is deactivated")
             else:
-                _person(user, entry, reached)
+                _person(user, entry, reached, lookups)
         elif target.type == "schedule":
-            schedule = Schedule.objects.filter(pk=target.value).first()
+            schedule = (lookups.schedule(target.value) if lookups is not None
+                        else Schedule.objects.filter(pk=target.value).first())
             entry["label"] = f"schedule {schedule.name}" if schedule else f"schedule #{target.value}"
             if schedule is None:
                 reached.gaps.append(f"schedule #{target.value} no longer exists")
@@ -88,7 +127,7 @@ def resolve(targets: Sequence[Target], *, at: datetime) -> Reached:
                 if not people:
                     reached.gaps.append(f"schedule {schedule.name} has nobody on call")
                 for user in people:
-                    _person(user, entry, reached)
+                    _person(user, entry, reached, lookups)
         else:
             channel = CHANNEL_OF[target.type]
             value = str(target.value)
@@ -106,10 +145,14 @@ def _label(kind: str, channel: str, value: str) -> str:
     return value
 
 
-def _person(user: AbstractBaseUser, entry: dict[str, Any], reached: Reached) -> None:
+def _methods(user: AbstractBaseUser) -> list[ContactMethod]:
+    return list(ContactMethod.objects.filter(user_id=user.pk).order_by("id"))
+
+
+def _person(user: AbstractBaseUser, entry: dict[str, Any], reached: Reached, lookups: Lookups | None = None) -> None:
     name = user.get_username()
     entry["people"].append(name)
-    methods = list(ContactMethod.objects.filter(user_id=user.pk).order_by("id"))
+    methods = lookups.methods(user) if lookups is not None else _methods(user)
     before = len(entry["via"])
     for method in methods:
         channel = CHANNEL_OF.get(method.kind)
