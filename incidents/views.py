@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from opsportal.lib import fragments
 from opsportal.lib.durations import compact
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
@@ -209,13 +210,26 @@ def _timeline_before(request: HtmxHttpRequest) -> int | None:
 def _timeline_context(request: HtmxHttpRequest, incident: Incident) -> dict[str, Any]:
     """The newest TIMELINE_LIMIT events (or those before ``?timeline_before=``), the links to older
     and newest events (hx-get for the fragment, href for the page without JS) and the poll URL,
-    which carries the version shown so an unchanged timeline answers 204."""
+    which carries the version shown so an unchanged timeline answers 204. Events are never edited,
+    so the rendered rows are reused while the version (count and newest time) stays the same."""
+    counted = incident_timeline_version(incident=incident)
+
+    def rows(before: int | None) -> dict[str, Any]:
+        window = incident_timeline_window(incident=incident, before=before, limit=TIMELINE_LIMIT, version=counted)
+        html = render_to_string(f"{DETAIL}#timeline_rows", {"timeline_rows": [TimelineRow.of(e) for e in window.events]})
+        return {"rows_html": html, "shown": len(window.events), "older": window.older}
+
+    def shown(before: int | None) -> dict[str, Any]:
+        return fragments.cached(("timeline", incident.key, counted[1], before, TIMELINE_LIMIT), lambda: rows(before))
+
     error = ""
+    before: int | None = None
     try:
-        window = incident_timeline_window(incident=incident, before=_timeline_before(request), limit=TIMELINE_LIMIT)
+        before = _timeline_before(request)
+        window = shown(before)
     except ApplicationError as exc:
-        error = exc.message
-        window = incident_timeline_window(incident=incident, limit=TIMELINE_LIMIT)
+        error, before = exc.message, None
+        window = shown(None)
     fragment = reverse("incidents:timeline", args=[incident.pk])
     page = reverse("incidents:detail", args=[incident.pk])
 
@@ -223,14 +237,13 @@ def _timeline_context(request: HtmxHttpRequest, incident: Incident) -> dict[str,
         query = f"?timeline_before={before}" if before else ""
         return {"hx": fragment + query, "href": page + query + "#timeline"}
 
-    poll = {"timeline_before": window.before} if window.before else {}
+    poll = {"timeline_before": before} if before else {}
     return {
-        "timeline": window,
-        "timeline_rows": [TimelineRow.of(event) for event in window.events],
+        "timeline": {**window, "total": counted[0], "before": before},
         "timeline_error": error,
-        "timeline_older": link(window.older) if window.older else None,
-        "timeline_newest": link(None) if window.before else None,
-        "timeline_poll_url": fragment + "?" + urlencode({**poll, "since": window.version}),
+        "timeline_older": link(window["older"]) if window["older"] else None,
+        "timeline_newest": link(None) if before else None,
+        "timeline_poll_url": fragment + "?" + urlencode({**poll, "since": counted[1]}),
     }
 
 
