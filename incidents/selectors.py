@@ -76,9 +76,10 @@ class TimelineWindow:
     before: int | None
 
 
-def incident_timeline_version(*, incident: Incident) -> tuple[int, str]:
+def incident_timeline_version(*, incident: Incident | int) -> tuple[int, str]:
     """The number of events, and a token that changes whenever an event is added (events are never
-    edited): the timeline poll compares it. An index-only scan of timeline_incident_created."""
+    edited): the timeline poll compares it. An index-only scan of timeline_incident_created. Takes
+    an incident id too, so the poll can answer before loading the incident."""
     row = TimelineEvent.objects.filter(incident=incident).aggregate(total=Count("created_at"),
                                                                     latest=Max("created_at"))
     latest: datetime | None = row["latest"]
@@ -86,9 +87,12 @@ def incident_timeline_version(*, incident: Incident) -> tuple[int, str]:
     return row["total"], f"{row['total']}.{stamp}"
 
 
-def incident_timeline_window(*, incident: Incident, before: int | None = None, limit: int = 50) -> TimelineWindow:
+def incident_timeline_window(
+    *, incident: Incident, before: int | None = None, limit: int = 50, version: tuple[int, str] | None = None
+) -> TimelineWindow:
     """The page's timeline: bounded however long the incident runs. ``before`` is an event id of
-    this incident (the "show older" cursor); an id that is not raises ApplicationError (400)."""
+    this incident (the "show older" cursor); an id that is not raises ApplicationError (400).
+    ``version``: ``incident_timeline_version``'s answer when the caller already has it."""
     qs = incident.events.select_related("actor")
     if before is not None:
         anchor = TimelineEvent.objects.filter(incident=incident, pk=before).values_list("created_at", flat=True).first()
@@ -99,11 +103,11 @@ def incident_timeline_window(*, incident: Incident, before: int | None = None, l
     # Served by timeline_incident_created (incident, created_at), scanned backwards.
     newest_first = list(qs.order_by("-created_at", "-id")[: limit + 1])
     shown = newest_first[:limit]
-    total, version = incident_timeline_version(incident=incident)
+    total, token = version or incident_timeline_version(incident=incident)
     return TimelineWindow(
         events=shown[::-1],
         total=total,
-        version=version,
+        version=token,
         older=shown[-1].pk if len(newest_first) > limit else None,
         before=before,
     )

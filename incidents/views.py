@@ -25,13 +25,22 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from opsportal.lib import fragments
 from opsportal.lib.durations import compact
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
 from opsportal.lib.views import apply_error
 
 from . import lifecycle
-from .forms import AssignForm, DeclareIncidentForm, NoteForm, ResolveForm, SeverityForm, severity_options
+from .forms import (
+    AssignForm,
+    DeclareIncidentForm,
+    NoteForm,
+    ResolveForm,
+    SeverityForm,
+    commander_options,
+    severity_options,
+)
 from .models import Incident, Source, Status
 from .registry import INCIDENT_CHANGED
 from .selectors import (
@@ -40,6 +49,7 @@ from .selectors import (
     incident_timeline_version,
     incident_timeline_window,
 )
+from .timeline_rows import TimelineRow
 
 STATUS_FILTERS = [("open", "Open"), *Status.choices, ("all", "All")]
 LIST_LIMIT = 200
@@ -180,8 +190,11 @@ def _detail_context(
         **_timeline_context(request, incident),
         "note_form": bound.get("note") or NoteForm(),
         "resolve_form": bound.get("resolve") or ResolveForm(),
-        "severity_form": bound.get("change_severity") or SeverityForm(initial={"severity": incident.severity.name}),
-        "assign_form": bound.get("assign") or AssignForm(initial={"commander": incident.commander_id}),
+        # The pickers' options as plain rows: one query each (a form field's choices would count
+        # the rows first and read them through a server-side cursor).
+        "commanders": list(commander_options().values_list("pk", "username")) if "assign" in allowed else [],
+        "severities": (list(severity_options().values_list("name", "label")) if "change_severity" in allowed
+                       else []),
     }
 
 
@@ -198,13 +211,26 @@ def _timeline_before(request: HtmxHttpRequest) -> int | None:
 def _timeline_context(request: HtmxHttpRequest, incident: Incident) -> dict[str, Any]:
     """The newest TIMELINE_LIMIT events (or those before ``?timeline_before=``), the links to older
     and newest events (hx-get for the fragment, href for the page without JS) and the poll URL,
-    which carries the version shown so an unchanged timeline answers 204."""
+    which carries the version shown so an unchanged timeline answers 204. Events are never edited,
+    so the rendered rows are reused while the version (count and newest time) stays the same."""
+    counted = incident_timeline_version(incident=incident)
+
+    def rows(before: int | None) -> dict[str, Any]:
+        window = incident_timeline_window(incident=incident, before=before, limit=TIMELINE_LIMIT, version=counted)
+        html = render_to_string(f"{DETAIL}#timeline_rows", {"timeline_rows": [TimelineRow.of(e) for e in window.events]})
+        return {"rows_html": html, "shown": len(window.events), "older": window.older}
+
+    def shown(before: int | None) -> dict[str, Any]:
+        return fragments.cached(("timeline", incident.key, counted[1], before, TIMELINE_LIMIT), lambda: rows(before))
+
     error = ""
+    before: int | None = None
     try:
-        window = incident_timeline_window(incident=incident, before=_timeline_before(request), limit=TIMELINE_LIMIT)
+        before = _timeline_before(request)
+        window = shown(before)
     except ApplicationError as exc:
-        error = exc.message
-        window = incident_timeline_window(incident=incident, limit=TIMELINE_LIMIT)
+        error, before = exc.message, None
+        window = shown(None)
     fragment = reverse("incidents:timeline", args=[incident.pk])
     page = reverse("incidents:detail", args=[incident.pk])
 
@@ -212,13 +238,13 @@ def _timeline_context(request: HtmxHttpRequest, incident: Incident) -> dict[str,
         query = f"?timeline_before={before}" if before else ""
         return {"hx": fragment + query, "href": page + query + "#timeline"}
 
-    poll = {"timeline_before": window.before} if window.before else {}
+    poll = {"timeline_before": before} if before else {}
     return {
-        "timeline": window,
+        "timeline": {**window, "total": counted[0], "before": before},
         "timeline_error": error,
-        "timeline_older": link(window.older) if window.older else None,
-        "timeline_newest": link(None) if window.before else None,
-        "timeline_poll_url": fragment + "?" + urlencode({**poll, "since": window.version}),
+        "timeline_older": link(window["older"]) if window["older"] else None,
+        "timeline_newest": link(None) if before else None,
+        "timeline_poll_url": fragment + "?" + urlencode({**poll, "since": counted[1]}),
     }
 
 
@@ -236,10 +262,10 @@ def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def incident_timeline_partial(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The timeline alone; the detail page polls it so events from others appear. The poll sends
     ``since``, the version it shows: while no event was added the answer is 204 with no body."""
-    incident = _get_incident(request, pk)
     since = request.GET.get("since")
-    if since and since == incident_timeline_version(incident=incident)[1]:
+    if since and since == incident_timeline_version(incident=pk)[1]:  # before loading the incident
         return HttpResponse(status=204)
+    incident = _get_incident(request, pk)
     context = _timeline_context(request, incident)
     return _inline(render(request, f"{DETAIL}#timeline", {**context, "incident": incident},
                           status=400 if context["timeline_error"] else 200))

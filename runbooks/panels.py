@@ -23,7 +23,9 @@ def run_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any
     run_list: list[RunbookRun] = list(selectors.run_list_for_incident(user=request.user, incident=incident)[:PANEL_RUNS])
     running_ids = {r.runbook_id for r in run_list if not r.is_finished}
     suggested = [rb for rb in triggers.runbooks_matching(incident, auto_start=False) if rb.pk not in running_ids]
-    version = selectors.run_version_for_incident(incident=incident)
+    # The panel shows the newest PANEL_RUNS runs; when there are fewer, they are all of them.
+    version = selectors.run_version_for_incident(incident=incident,
+                                                 runs=run_list if len(run_list) < PANEL_RUNS else None)
     return {
         "incident": incident,
         "runs": [
@@ -32,7 +34,7 @@ def run_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any
             for r in run_list
         ],
         "suggested": suggested,
-        "all_runbooks": selectors.runbook_list_for_user(user=request.user).only("pk", "name", "version")[:200],
+        "all_runbooks": selectors.runbook_choices_for_user(user=request.user),
         "poll_url": reverse("runbooks:panel", args=[incident.pk]) + f"?since={version}",
         "start_url": reverse("runbooks:start", args=[incident.pk]),
         "waiting": StepStatus.WAITING_APPROVAL,

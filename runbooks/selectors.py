@@ -37,7 +37,14 @@ def run_list_for_incident(*, user: User, incident: Incident) -> QuerySet[Runbook
         _steps()).order_by("-started_at", "-id")
 
 
-def run_version_for_incident(*, incident: Incident) -> str:
-    """Changes whenever a run of the incident or one of its steps changes (the panel's 204 poll)."""
-    rows = RunbookRun.objects.filter(incident=incident).values_list("pk", "revision")
+def run_version_for_incident(*, incident: Incident | int, runs: list[RunbookRun] | None = None) -> str:
+    """Changes whenever a run of the incident or one of its steps changes (the panel's 204 poll).
+    ``runs``: every run of the incident, already read (no query then)."""
+    rows = ([(r.pk, r.revision) for r in runs] if runs is not None
+            else RunbookRun.objects.filter(incident=incident).values_list("pk", "revision"))
     return "-".join(f"{pk}.{rev}" for pk, rev in sorted(rows)) or "none"
+
+
+def runbook_choices_for_user(*, user: User, limit: int = 200) -> list[tuple[int, str]]:
+    """(pk, name) of runbooks by name, for the "Run a runbook" picker."""
+    return list(Runbook.objects.order_by("name").values_list("pk", "name")[:limit])

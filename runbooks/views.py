@@ -120,11 +120,10 @@ def runbook_import_view(request: HtmxHttpRequest) -> HttpResponse:
 def run_panel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The run panel alone, polled by the incident page with the version it shows: 204 while no
     run or step of the incident changed."""
-    incident = _incident(request, pk)
     since = request.GET.get("since")
-    if since and since == selectors.run_version_for_incident(incident=incident):
+    if since and since == selectors.run_version_for_incident(incident=pk):  # before loading the incident
         return HttpResponse(status=204)
-    return render(request, RUN_PANEL, run_panel_context(request, incident))
+    return render(request, RUN_PANEL, run_panel_context(request, _incident(request, pk)))
 
 
 def _panel_answer(request: HtmxHttpRequest, incident: Incident, *, error: str = "", status: int = 200) -> HttpResponse:

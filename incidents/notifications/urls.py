@@ -15,4 +15,5 @@ urlpatterns = [
     path("routes/<int:pk>/delete", views.route_delete, name="route-delete"),
     path("incidents/<int:incident_pk>/deliveries", views.incident_deliveries, name="incident-deliveries"),
     path("deliveries/<int:pk>/retry", views.delivery_retry, name="delivery-retry"),
+    path("deliveries/<int:pk>/preview", views.delivery_preview, name="delivery-preview"),
 ]

@@ -20,7 +20,7 @@ from opsportal.lib.views import apply_error, staff_required
 from . import message_templates, outbox, routing, selectors
 from .forms import RouteForm, TemplateForm
 from .models import Delivery
-from .panels import DELIVERIES_PANEL, deliveries_panel_context
+from .panels import DELIVERIES_PANEL, DeliveriesView, deliveries_panel_context
 
 
 def _incident(request: HttpRequest, pk: int) -> Incident:
@@ -33,8 +33,37 @@ def _incident(request: HttpRequest, pk: int) -> Incident:
 @require_GET
 @login_required
 def incident_deliveries(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
+    """The deliveries panel alone: its pager, status filter and periodic refresh ask for it. The
+    refresh sends ``since``, the version it shows: while no delivery was added or changed the answer
+    is 204 with no body, after one aggregate query (the incident itself is loaded only to draw)."""
+    try:
+        view = DeliveriesView.from_query(request.GET)
+    except ApplicationError:
+        incident = _incident(request, incident_pk)
+        response = render(request, DELIVERIES_PANEL, deliveries_panel_context(request, incident), status=400)
+        response["X-Inline-Error"] = "true"  # swapped in place, like a form error (static/js/app.js)
+        return response
+    counts = selectors.delivery_counts_for_incident(user=request.user, incident=incident_pk)
+    if request.GET.get("since") == counts.version:  # before loading the incident
+        return HttpResponse(status=204)
     incident = _incident(request, incident_pk)
-    return render(request, DELIVERIES_PANEL, deliveries_panel_context(request, incident))
+    return render(request, DELIVERIES_PANEL, deliveries_panel_context(request, incident, view=view, counts=counts))
+
+
+@require_GET
+@login_required
+def delivery_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """One delivery's message as it was rendered for its channel: the panel fetches it when a row
+    is opened (htmx), and without JS it is a page of its own."""
+    try:
+        delivery = selectors.delivery_get_for_user(user=request.user, pk=pk)
+    except Delivery.DoesNotExist:
+        raise Http404("No such delivery.") from None
+    template = "notifications/delivery_preview.html"
+    return render(request, f"{template}#message" if request.htmx else template, {
+        "delivery": delivery, "incident": delivery.incident, "subject": delivery.payload.get("subject", ""),
+        "text": delivery.payload.get("text", ""),
+    })
 
 
 @require_POST
@@ -54,7 +83,8 @@ def delivery_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         assert delivery.incident is not None  # delivery_get_for_user returns an incident's deliveries only
         return render(request, DELIVERIES_PANEL, deliveries_panel_context(request, delivery.incident), status=status)
-    return redirect(f"/incidents/{delivery.incident_id}/#deliveries")
+    query = request.GET.urlencode()
+    return redirect(f"/incidents/{delivery.incident_id}/" + (f"?{query}" if query else "") + "#deliveries")
 
 
 @require_GET

@@ -3,7 +3,7 @@ the panels integrations register (``incidents.registry``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django import template
 from django.template.loader import render_to_string
@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from incidents.models import Incident
 from incidents.registry import registry
+from opsportal.lib import stamps
 from opsportal.lib.durations import compact, format_duration
 
 register = template.Library()
@@ -30,9 +31,8 @@ def age(value: datetime | None) -> str:
 
 @register.filter
 def ago(value: datetime | None) -> str:
-    """``4m ago``, or ``just now`` for the last minute."""
-    text = age(value)
-    return text if text in ("", "just now") else f"{text} ago"
+    """``4m ago``, or ``just now`` for the last minute (static/js/app.js ticks it from data-since)."""
+    return stamps.ago(value)
 
 
 @register.filter
@@ -61,9 +61,7 @@ def overdue(value: datetime | None) -> bool:
 @register.filter
 def iso(value: datetime | None) -> str:
     """UTC ISO 8601 with milliseconds, the form every browser's Date parses."""
-    if value is None:
-        return ""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return stamps.iso(value)
 
 
 @register.filter

@@ -1,8 +1,10 @@
-/* Opsportal browser behaviour: live SLA countdowns and visible htmx errors. No framework.
+/* Opsportal browser behaviour: live SLA countdowns, ages and visible htmx errors. No framework.
  *
  * Countdowns: every element with data-deadline (UTC ISO time) is rewritten once a second from the
- * browser's clock, so no request is needed for the ticking. The scan runs every second over the
- * whole document, so rows that htmx swaps in keep ticking without extra wiring.
+ * browser's clock, so no request is needed for the ticking. Ages ("4m ago") work the same way from
+ * data-since, so a panel whose poll answers 204 (nothing changed) still shows the right age. The
+ * scan runs every second over the whole document, so rows that htmx swaps in keep ticking without
+ * extra wiring.
  */
 (function () {
   "use strict";
@@ -24,8 +26,31 @@
     return seconds + "s";
   }
 
+  /* Same shape as the server's ``ago`` filter (incident_ui.ago): minutes at the finest. */
+  function ago(ms) {
+    if (ms < 60000) return "just now";
+    var total = Math.floor(ms / 60000);
+    var days = Math.floor(total / 1440);
+    var hours = Math.floor((total % 1440) / 60);
+    var minutes = total % 60;
+    if (days) return days + "d " + hours + "h ago";
+    if (hours) return hours + "h " + pad(minutes) + "m ago";
+    return minutes + "m ago";
+  }
+
+  function tickAges(now) {
+    var nodes = document.querySelectorAll("[data-since]");
+    for (var i = 0; i < nodes.length; i++) {
+      var since = Date.parse(nodes[i].getAttribute("data-since"));
+      if (isNaN(since)) continue;
+      var text = ago(Math.max(0, now - since));
+      if (nodes[i].textContent !== text) nodes[i].textContent = text;
+    }
+  }
+
   function tick() {
     var now = Date.now();
+    tickAges(now);
     var nodes = document.querySelectorAll("[data-deadline]");
     for (var i = 0; i < nodes.length; i++) {
       var el = nodes[i];

@@ -7,6 +7,8 @@ import io
 from datetime import timedelta
 
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents import lifecycle
@@ -36,6 +38,25 @@ def test_the_incident_panel_shows_the_next_level_and_escalates_and_pages(respond
     assert paged.status_code == 200 and "Paged by hand: alice" in paged.content.decode()
     bad = responder_client.post(f"/escalation/incidents/{incident.pk}/page", {"target": "user:ghost"}, **HX)
     assert bad.status_code == 400 and "No active user" in bad.content.decode()
+
+
+def test_the_panel_reads_each_person_and_schedule_once_however_often_the_policy_repeats(
+    responder_client, p1, alice, bob, schedule, on_call, make_policy
+):
+    on_call[schedule.pk] = [alice]
+    levels = ((0, [{"type": "user", "value": "alice"}]),
+              (300, [{"type": "schedule", "value": schedule.pk}, {"type": "user", "value": "bob"}]),
+              (600, [{"type": "slack_channel", "value": "C0PAY"}]))
+    counts = {}
+    for repeat in (1, 10):
+        policy = make_policy(*levels, name=f"Payments x{repeat}", repeat=repeat)
+        incident = lifecycle.incident_open(title="Payments down", severity=p1, source=Source.WEB,
+                                           escalation_policy=policy)
+        with CaptureQueriesContext(connection) as queries:
+            panel = responder_client.get(f"/escalation/incidents/{incident.pk}/", **HX).content.decode()
+        counts[repeat] = len(queries)
+        assert panel.count('data-testid="step-pending"') == min(3 * (repeat + 1) - 1, 50)
+    assert counts[10] == counts[1]
 
 
 def test_policy_pages_edit_levels_in_place_and_refuse_bad_input(staff_client, alice, bob, make_policy):

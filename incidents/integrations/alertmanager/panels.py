@@ -9,13 +9,16 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from django.http import HttpRequest, QueryDict
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from incidents.models import Incident
 from incidents.registry import DashboardPanel, IncidentPanel, NavEntry, registry
+from opsportal.lib import fragments
 from opsportal.lib.exceptions import ApplicationError
 
 from . import selectors, silences
+from .alert_rows import AlertRow
 from .alert_search import Term, parse_search
 from .forms import SilenceForm
 from .models import AlertStatus
@@ -23,6 +26,7 @@ from .models import AlertStatus
 ALERTS_PANEL = "alertmanager/_incident_alerts.html"
 # The part of the panel that polls and pages: the fragment view answers with this alone.
 ALERTS_BODY = f"{ALERTS_PANEL}#body"
+ALERT_ROWS = f"{ALERTS_PANEL}#rows"
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000
 STATES = ("", AlertStatus.FIRING.value, AlertStatus.RESOLVED.value)
@@ -73,10 +77,20 @@ def alerts_panel_context(request: HttpRequest, incident: Incident, *, view: Aler
         except ApplicationError as exc:
             view, error = AlertsView(), exc.message
     counts = counts or selectors.alert_counts_for_incident(user=request.user, incident=incident)
-    page = selectors.alert_page_for_incident(
-        user=request.user, incident=incident, counts=counts, state=view.state, terms=view.terms,
-        page=view.page, per_page=PAGE_SIZE,
-    )
+    shown_view = view
+
+    def rows() -> dict[str, Any]:
+        """One page of alerts, its rows rendered: the same for every viewer of this version."""
+        page = selectors.alert_page_for_incident(
+            user=request.user, incident=incident, counts=counts, state=shown_view.state, terms=shown_view.terms,
+            page=shown_view.page, per_page=PAGE_SIZE,
+        )
+        html = render_to_string(ALERT_ROWS, {"rows": [AlertRow.of(alert) for alert in page.alerts]})
+        return {"rows_html": html, "shown": len(page.alerts), "matching": page.matching, "number": page.number,
+                "pages": page.pages}
+
+    # The counts' version changes with every change to an alert of the incident (AlertCounts).
+    page = fragments.cached(("alerts", incident.key, counts.version, view.query()), rows)
     fragment = reverse("alertmanager:incident-alerts", args=[incident.pk])
     full = reverse("incidents:detail", args=[incident.pk])
 
@@ -86,7 +100,7 @@ def alerts_panel_context(request: HttpRequest, incident: Incident, *, view: Aler
         suffix = f"?{query}" if query else ""
         return {"hx": fragment + suffix, "href": full + suffix + "#alerts"}
 
-    current = view.query(alerts_page=page.number)
+    current = view.query(alerts_page=page["number"])
     return {
         "incident": incident,
         "counts": counts,
@@ -94,21 +108,20 @@ def alerts_panel_context(request: HttpRequest, incident: Incident, *, view: Aler
         "view": view,
         "error": error,
         "per_page": PAGE_SIZE,
-        "first_shown": (page.number - 1) * PAGE_SIZE + 1 if page.alerts else 0,
-        "last_shown": (page.number - 1) * PAGE_SIZE + len(page.alerts),
+        "first_shown": (page["number"] - 1) * PAGE_SIZE + 1 if page["shown"] else 0,
+        "last_shown": (page["number"] - 1) * PAGE_SIZE + page["shown"],
         "state_links": [
             {"label": label, "count": count, "active": view.state == state, **link(alerts_state=state, alerts_page=1)}
             for state, label, count in (("", "All", counts.total), (AlertStatus.FIRING, "Firing", counts.firing),
                                         (AlertStatus.RESOLVED, "Resolved", counts.resolved))
         ],
-        "newer": link(alerts_page=page.number - 1) if page.number > 1 else None,
-        "older": link(alerts_page=page.number + 1) if page.number < page.pages else None,
+        "newer": link(alerts_page=page["number"] - 1) if page["number"] > 1 else None,
+        "older": link(alerts_page=page["number"] + 1) if page["number"] < page["pages"] else None,
         "clear_search": link(alerts_q="", alerts_page=1) if view.search else None,
         "fragment_url": fragment,
         "page_url": full,
         # The poll asks for the page it shows, with the version it has: 204 while nothing changed.
         "poll_url": fragment + "?" + urlencode({**dict(parse_qsl(current)), "since": counts.version}),
-        "latest_delivery": selectors.latest_delivery_for_incident(user=request.user, incident=incident),
     }
 
 

@@ -83,12 +83,14 @@ def maintenance_get_for_user(*, user: AnyUser, pk: int) -> MaintenanceWindow:
 class AlertCounts:
     """An incident's alerts by state, and a version token that changes whenever any of them does
     (a new alert raises ``total``, a state change moves ``firing``, every webhook that carries an
-    alert bumps its ``last_seen_at``, and a new delivery changes ``delivery_id``)."""
+    alert bumps its ``last_seen_at``, and a new delivery changes ``delivery_id``). ``truncated_alerts``
+    is what the latest delivery says Alertmanager left out."""
 
     total: int
     firing: int
     last_seen_at: datetime | None
     delivery_id: int | None
+    truncated_alerts: int = 0
 
     @property
     def resolved(self) -> int:
@@ -100,17 +102,20 @@ class AlertCounts:
         return f"{self.total}.{self.firing}.{seen}.{self.delivery_id or 0}"
 
 
-def alert_counts_for_incident(*, user: AnyUser, incident: Incident) -> AlertCounts:
+def alert_counts_for_incident(*, user: AnyUser, incident: Incident | int) -> AlertCounts:
     """One aggregate over the incident's alerts (an index-only scan of ``alert_incident_status_seen``
-    on PostgreSQL), plus the latest delivery's id: all a poll needs to answer "nothing changed"."""
+    on PostgreSQL), plus the latest delivery's id: all a poll needs to answer "nothing changed".
+    Takes an incident id too, so a poll can answer before loading the incident."""
     row = Alert.objects.filter(incident=incident).aggregate(
         total=Count("*"), firing=Count("status", filter=Q(status=AlertStatus.FIRING)), last_seen=Max("last_seen_at")
     )
-    delivery_id = (
-        WebhookDelivery.objects.filter(incident=incident).order_by("-received_at").values_list("pk", flat=True).first()
+    delivery = (
+        WebhookDelivery.objects.filter(incident=incident).order_by("-received_at")
+        .values_list("pk", "truncated_alerts").first()
     )
     return AlertCounts(total=row["total"], firing=row["firing"], last_seen_at=row["last_seen"],
-                       delivery_id=delivery_id)
+                       delivery_id=delivery[0] if delivery else None,
+                       truncated_alerts=delivery[1] if delivery else 0)
 
 
 @dataclass(frozen=True)
@@ -152,13 +157,11 @@ def alert_page_for_incident(
 
 
 def alert_integration_for_incident(*, user: AnyUser, incident: Incident) -> Integration | None:
-    """The integration that delivered the incident's alerts (None for incidents without alerts)."""
-    alert = incident.alerts.select_related("integration").order_by("pk").first()
+    """The integration that delivered the incident's alerts (None for incidents without alerts).
+    Any alert will do, as an incident's group key names its integration: unordered, the database
+    reads one entry of the incident's index instead of walking the table's primary key."""
+    alert = next(iter(incident.alerts.select_related("integration").order_by()[:1]), None)
     return alert.integration if alert else None
-
-
-def latest_delivery_for_incident(*, user: AnyUser, incident: Incident) -> WebhookDelivery | None:
-    return WebhookDelivery.objects.filter(incident=incident).defer("body").order_by("-received_at").first()
 
 
 def silence_list_for_incident(*, user: AnyUser, incident: Incident) -> list[Silence]:

@@ -57,11 +57,11 @@ def incident_alerts(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
     """The alerts panel's body alone: paging, search and the periodic refresh ask for it.
 
     The refresh sends ``since``, the version its page shows: while nothing changed the answer is
-    204 with no body (htmx keeps the page as it is), so an idle panel costs one small aggregate query
-    however many alerts the incident has. Without htmx (a bookmarked fragment URL) the same view
-    is the incident page's."""
-    incident = _get_incident(request, incident_pk)
+    204 with no body (htmx keeps the page as it is), after one small aggregate query and the latest
+    delivery's id, however many alerts the incident has (the incident itself is loaded only to draw
+    the panel). Without htmx (a bookmarked fragment URL) the same view is the incident page's."""
     if not request.htmx:
+        incident = _get_incident(request, incident_pk)
         query = request.GET.copy()
         query.pop("since", None)
         suffix = f"?{query.urlencode()}" if query else ""
@@ -69,12 +69,14 @@ def incident_alerts(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
     try:
         view = AlertsView.from_query(request.GET)
     except ApplicationError:
+        incident = _get_incident(request, incident_pk)
         response = render(request, ALERTS_BODY, alerts_panel_context(request, incident), status=400)
         response["X-Inline-Error"] = "true"  # swapped in place, like a form error (static/js/app.js)
         return response
-    counts = selectors.alert_counts_for_incident(user=request.user, incident=incident)
+    counts = selectors.alert_counts_for_incident(user=request.user, incident=incident_pk)
     if request.GET.get("since") == counts.version:
         return HttpResponse(status=204)
+    incident = _get_incident(request, incident_pk)
     return render(request, ALERTS_BODY, alerts_panel_context(request, incident, view=view, counts=counts))
 
 
