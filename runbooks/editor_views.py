@@ -22,7 +22,7 @@ from opsportal.lib.exceptions import ApplicationError, ConflictError
 from opsportal.lib.htmx import HtmxHttpRequest
 
 from . import actions, editing, selectors, step_forms
-from .models import Runbook
+from .models import Runbook, Step
 from .step_forms import StepForm
 
 EDITOR = "runbooks/runbook_editor.html"
@@ -50,18 +50,22 @@ def _urls(runbook: Runbook) -> dict[str, str]:
             "item": reverse("runbooks:step-item", args=[runbook.pk])}
 
 
+def _row(steps: list[Step], index: int) -> dict[str, Any]:
+    step = steps[index]
+    return {"index": index, "step": step, "first": index == 0, "last": index == len(steps) - 1,
+            "summary": step_forms.summary(step.action, step.params)}
+
+
 def _editor(request: HtmxHttpRequest, runbook: Runbook, *, step_form: StepForm | None = None,
             rename: dict[str, Any] | None = None, error: str = "", notice: str = "", status: int = 200,
             partial: bool = False) -> HttpResponse:
     """The editor page, or (``partial``) its ``#runbook-editor`` region, which every htmx change
     swaps: the version in every form is then the one saved."""
     steps = list(runbook.steps.all())
-    rows = [{"index": i, "step": s, "first": i == 0, "last": i == len(steps) - 1,
-             "summary": step_forms.summary(s.action, s.params)} for i, s in enumerate(steps)]
     context = {
-        "nav": "runbooks", "runbook": runbook, "urls": _urls(runbook), "rows": rows, "step_form": step_form,
-        "error": error,
-        "notice": notice, "triggers": list(runbook.triggers.all()),
+        "nav": "runbooks", "runbook": runbook, "urls": _urls(runbook), "step_form": step_form,
+        "rows": [_row(steps, i) for i in range(len(steps))], "error": error, "notice": notice,
+        "triggers": list(runbook.triggers.all()),
         "rename": rename or {"name": runbook.name, "description": runbook.description, "errors": {}},
         "action_choices": StepForm(action="").action_choices,
     }
@@ -124,9 +128,7 @@ def step_item(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                                partial=True)
             return reswap(retarget(response, "#runbook-editor"), "outerHTML")
         if "cancel" in request.GET:
-            context["row"] = {"index": index, "step": steps[index], "first": index == 0,
-                              "last": index == len(steps) - 1,
-                              "summary": step_forms.summary(steps[index].action, steps[index].params)}
+            context["row"] = _row(steps, index)
             return render(request, EDITOR + "#step_row", context)
         data = editing.runbook_as_data(runbook)["steps"][index]
         context["step_form"] = step_forms.from_step(data, index=index, key=str(index))
