@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents import lifecycle
-from incidents.escalation import demo
+from incidents.escalation import demo, plan
 from incidents.escalation.engine import escalation_tick
 from incidents.escalation.models import EscalationPolicy
 from incidents.models import EventKind, Incident, Service, Source
@@ -55,7 +55,7 @@ def test_the_panel_reads_each_person_and_schedule_once_however_often_the_policy_
         with CaptureQueriesContext(connection) as queries:
             panel = responder_client.get(f"/escalation/incidents/{incident.pk}/", **HX).content.decode()
         counts[repeat] = len(queries)
-        assert panel.count('data-testid="step-pending"') == min(3 * (repeat + 1) - 1, 50)
+        assert panel.count('data-testid="step-pending"') == min(3 * (repeat + 1) - 1, plan.PENDING_MAX)
     assert counts[10] == counts[1]
 
 
