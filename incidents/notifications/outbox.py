@@ -57,8 +57,7 @@ def deliveries_for_event(
     incident_dict = incident_context(incident, now=event.created_at)
     event_dict = event_context(event)
     rows: list[tuple[MessageChannel, str, dict[str, str], bool]] = []
-    for channel, channel_targets in plan:
-        configured = channel.sender.configured()
+    for channel, configured, channel_targets in plan:
         if not configured and targets is None:
             channel_targets = [""]
         if not channel_targets:
@@ -85,15 +84,17 @@ def deliveries_for_event(
 
 def _plan(
     event: TimelineEvent, targets: Sequence[tuple[str, str]] | None
-) -> list[tuple[MessageChannel, list[str]]]:
-    """(channel, targets) to write: the routed targets of each channel announcing the kind, or the
-    explicit ``targets`` grouped by channel (in the order given, without repeats)."""
+) -> list[tuple[MessageChannel, bool, list[str]]]:
+    """(channel, configured, targets) to write: the routed targets of each channel announcing the
+    kind, or the explicit ``targets`` grouped by channel (in the order given, without repeats).
+    ``configured`` is asked once per channel (the email channel's answer is a query)."""
     if targets is None:
         announcing = [c for c in registry.message_channels if event.kind in c.events and c.sender.announces(event)]
-        routes = routing.enabled_routes() if any(c.sender.configured() for c in announcing) else {}
+        configured = [c.sender.configured() for c in announcing]
+        routes = routing.enabled_routes() if any(configured) else {}
         return [
-            (channel, routing.targets_for(event.incident, channel, routes) if channel.sender.configured() else [])
-            for channel in announcing
+            (channel, ready, routing.targets_for(event.incident, channel, routes) if ready else [])
+            for channel, ready in zip(announcing, configured, strict=True)
         ]
     grouped: dict[str, list[str]] = {}
     for name, target in targets:
@@ -106,7 +107,7 @@ def _plan(
             log.warning("explicit target on a channel that is not installed", extra={"channel": name})
             continue
         if channel.sender.announces(event):
-            plan.append((channel, names_targets))
+            plan.append((channel, channel.sender.configured(), names_targets))
     return plan
 
 
