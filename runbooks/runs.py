@@ -26,7 +26,7 @@ from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -97,16 +97,18 @@ def run_start(*, incident: Incident | int, runbook: Runbook | int, actor: Actor,
     steps (later edits of the runbook never change this run)."""
     incident_pk = incident.pk if isinstance(incident, Incident) else incident
     try:
-        locked = Incident.objects.select_for_update().get(pk=incident_pk)
+        # FOR NO KEY UPDATE: it waits for (and holds off) a close, but not the inserts of timeline
+        # events and deliveries by the incident's other runs, whose foreign-key checks it would block.
+        locked = Incident.objects.select_for_update(no_key=True, of=("self",)).select_related(
+            "severity", "service", "commander").get(pk=incident_pk)
     except Incident.DoesNotExist:
         raise NotFoundError(f"Incident #{incident_pk} does not exist.") from None
     if locked.status == Status.CLOSED:
         raise ConflictError(f"Incident #{locked.pk} is closed; runbooks cannot start on it.", code="incident_closed")
     runbook_pk = runbook.pk if isinstance(runbook, Runbook) else runbook
-    try:
-        book = Runbook.objects.select_for_update().get(pk=runbook_pk)
-    except Runbook.DoesNotExist:
-        raise ApplicationError(f"Runbook {runbook_pk} does not exist.", extra={"field": "runbook"}) from None
+    book = _shared(runbook_pk)
+    if book is None:
+        raise ApplicationError(f"Runbook {runbook_pk} does not exist.", extra={"field": "runbook"})
     steps = list(book.steps.order_by("order"))
     if not steps:
         raise ApplicationError(f"Runbook “{book.name}” has no steps.", extra={"field": "runbook"})
@@ -125,6 +127,17 @@ def run_start(*, incident: Incident | int, runbook: Runbook | int, actor: Actor,
            actor=actor, source=source, data={"status": "started"})
     _advance(run, now=now)
     return run
+
+
+def _shared(runbook_pk: int) -> Runbook | None:
+    """The runbook, share-locked on PostgreSQL until the transaction ends: an edit (which replaces
+    the steps under FOR UPDATE) or a delete waits for this start and this start for them, while
+    starts of the same runbook on other incidents (an alert storm auto-starting it in many
+    webhook transactions) do not queue behind each other. SQLite has one writer at a time."""
+    if connection.vendor != "postgresql":
+        return Runbook.objects.filter(pk=runbook_pk).first()
+    table = connection.ops.quote_name(Runbook._meta.db_table)
+    return next(iter(Runbook.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR SHARE", [runbook_pk])), None)
 
 
 # --- a person's actions on the current step ------------------------------------------------
@@ -236,19 +249,22 @@ def step_execute(step_id: int, attempt: int) -> bool:
     attempt is not this call's to run: already claimed (a redelivered task), superseded, cancelled.
     The action runs outside any transaction; its result is recorded by :func:`step_finish`."""
     now = timezone.now()
-    step = StepRun.objects.filter(pk=step_id).select_related("run__incident").first()
+    step = StepRun.objects.filter(pk=step_id).select_related("run__incident__severity").order_by().first()
     if step is None:
         return False
-    claimed = StepRun.objects.filter(
-        pk=step_id, status=StepStatus.RUNNING, attempts=attempt, claimed_attempt__lt=attempt,
-    ).update(claimed_attempt=attempt, started_at=now,
-             deadline_at=now + timedelta(seconds=step.timeout_seconds + HARD_MARGIN
-                                         + settings.RUNBOOK_REAPER_GRACE_SECONDS))
+    with transaction.atomic():  # one commit; the run's row first (the lock order), its revision for the panel
+        RunbookRun.objects.filter(pk=step.run_id).update(revision=F("revision") + 1)
+        claimed = StepRun.objects.filter(
+            pk=step_id, status=StepStatus.RUNNING, attempts=attempt, claimed_attempt__lt=attempt,
+        ).update(claimed_attempt=attempt, started_at=now,
+                 deadline_at=now + timedelta(seconds=step.timeout_seconds + HARD_MARGIN
+                                             + settings.RUNBOOK_REAPER_GRACE_SECONDS))
+        if not claimed:
+            transaction.set_rollback(True)
     if not claimed:
         log.info("runbook step attempt not claimed (done, superseded or already running)",
                  extra={"step": step_id, "attempt": attempt})
         return False
-    RunbookRun.objects.filter(pk=step.run_id).update(revision=F("revision") + 1)
     module = actions.get(step.action)
     try:
         result: Result = module.run(step.params, run_context(step.run.incident), timeout=float(
@@ -259,16 +275,16 @@ def step_execute(step_id: int, attempt: int) -> bool:
         log.exception("runbook action %s failed", step.action)
         result = Result(ok=False, output=f"The action failed unexpectedly: {type(exc).__name__}: {exc}\n"
                                          + "".join(traceback.format_exception_only(exc))[-500:])
-    step_finish(step_id=step_id, attempt=attempt, result=result)
+    step_finish(step_id=step_id, attempt=attempt, result=result, run_id=step.run_id)
     return True
 
 
 @transaction.atomic
-def step_finish(*, step_id: int, attempt: int, result: Result) -> bool:
+def step_finish(*, step_id: int, attempt: int, result: Result, run_id: int | None = None) -> bool:
     """Record attempt ``attempt``'s result and start what comes next. A result for an attempt that
     is no longer the step's current running one (the run was cancelled, the reaper gave up on it)
-    is discarded: returns False."""
-    run_id = StepRun.objects.filter(pk=step_id).values_list("run_id", flat=True).first()
+    is discarded: returns False. ``run_id``: the step's run, when the caller knows it."""
+    run_id = run_id or _run_id_of(step_id)
     if run_id is None:
         return False
     run = _locked(run_id)
@@ -287,7 +303,7 @@ def step_finish(*, step_id: int, attempt: int, result: Result) -> bool:
 def step_reap(*, step_id: int, attempt: int, why: str, now: datetime) -> bool:
     """Record that ``attempt`` of a step still "running" past its deadline was lost; False when
     the step moved on meanwhile (finished, retried, or its deadline extended)."""
-    run_id = StepRun.objects.filter(pk=step_id).values_list("run_id", flat=True).first()
+    run_id = _run_id_of(step_id)
     if run_id is None:
         return False
     run = _locked(run_id)
@@ -303,18 +319,24 @@ def step_reap(*, step_id: int, attempt: int, why: str, now: datetime) -> bool:
 # --- internals -----------------------------------------------------------------------------
 
 
+def _run_id_of(step_id: int) -> int | None:
+    return StepRun.objects.filter(pk=step_id).order_by().values_list("run_id", flat=True).first()
+
+
 def _locked(run: RunbookRun | int) -> RunbookRun:
+    """The run, locked; with the incident the timeline event and its messages describe."""
     pk = run.pk if isinstance(run, RunbookRun) else run
     try:
         return RunbookRun.objects.select_for_update(of=("self",)).select_related(
-            "incident", "incident__commander").get(pk=pk)
+            "incident__commander", "incident__severity", "incident__service").get(pk=pk)
     except RunbookRun.DoesNotExist:
         raise NotFoundError(f"Runbook run {pk} does not exist.") from None
 
 
 def _current(run: RunbookRun) -> StepRun | None:
+    # order_by(): the (run, index) pair is unique; the model's ordering would join the run's table.
     return StepRun.objects.select_for_update(of=("self",)).select_related("approved_by").filter(
-        run=run, index=run.current_index).first()
+        run=run, index=run.current_index).order_by().first()
 
 
 def _save(run: RunbookRun) -> None:
