@@ -27,7 +27,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -117,7 +116,7 @@ def run_start(*, incident: Incident | int, runbook: Runbook | int, actor: Actor,
         incident=locked, runbook=book, runbook_name=book.name, runbook_version=book.version,
         started_by=stored_user(actor), auto_started=auto, started_at=now,
     )
-    StepRun.objects.bulk_create([
+    created = StepRun.objects.bulk_create([
         StepRun(run=run, index=i, title=s.title, action=s.action, params=s.params, timeout_seconds=s.timeout_seconds,
                 retries=s.retries, on_failure=s.on_failure, needs_approval=s.needs_approval)
         for i, s in enumerate(steps)
@@ -125,7 +124,8 @@ def run_start(*, incident: Incident | int, runbook: Runbook | int, actor: Actor,
     who = "automatically (trigger)" if auto else f"by {_name(actor)}"
     _event(run, f"Runbook “{book.name}” v{book.version} started {who}: {len(steps)} steps.",
            actor=actor, source=source, data={"status": "started"})
-    _advance(run, now=now)
+    # The steps were just inserted: no one else sees them yet (when the database returned their ids).
+    _advance(run, now=now, locked={s.index: s for s in created} if created[0].pk is not None else None)
     return run
 
 
@@ -252,15 +252,13 @@ def step_execute(step_id: int, attempt: int) -> bool:
     step = StepRun.objects.filter(pk=step_id).select_related("run__incident__severity").order_by().first()
     if step is None:
         return False
-    with transaction.atomic():  # one commit; the run's row first (the lock order), its revision for the panel
-        RunbookRun.objects.filter(pk=step.run_id).update(revision=F("revision") + 1)
-        claimed = StepRun.objects.filter(
-            pk=step_id, status=StepStatus.RUNNING, attempts=attempt, claimed_attempt__lt=attempt,
-        ).update(claimed_attempt=attempt, started_at=now,
-                 deadline_at=now + timedelta(seconds=step.timeout_seconds + HARD_MARGIN
-                                             + settings.RUNBOOK_REAPER_GRACE_SECONDS))
-        if not claimed:
-            transaction.set_rollback(True)
+    # The claim: one conditional UPDATE. It changes nothing the run panel shows (the step is
+    # "running" from its dispatch), so the run's revision stays.
+    claimed = StepRun.objects.filter(
+        pk=step_id, status=StepStatus.RUNNING, attempts=attempt, claimed_attempt__lt=attempt,
+    ).update(claimed_attempt=attempt, started_at=now,
+             deadline_at=now + timedelta(seconds=step.timeout_seconds + HARD_MARGIN
+                                         + settings.RUNBOOK_REAPER_GRACE_SECONDS))
     if not claimed:
         log.info("runbook step attempt not claimed (done, superseded or already running)",
                  extra={"step": step_id, "attempt": attempt})
@@ -288,11 +286,15 @@ def step_finish(*, step_id: int, attempt: int, result: Result, run_id: int | Non
     if run_id is None:
         return False
     run = _locked(run_id)
-    step = StepRun.objects.select_for_update().get(pk=step_id)
-    if step.status != StepStatus.RUNNING or step.attempts != attempt or run.status != RunStatus.RUNNING:
-        log.info("runbook step result discarded", extra={"step": step_id, "attempt": attempt, "status": step.status})
+    # A running step is the run's current one: it and the next (which starts if it succeeds) in one query.
+    locked = {s.index: s for s in StepRun.objects.select_for_update(of=("self",)).filter(
+        run=run, index__in=(run.current_index, run.current_index + 1)).order_by()}
+    step = locked.get(run.current_index)
+    if (step is None or step.pk != step_id or step.status != StepStatus.RUNNING or step.attempts != attempt
+            or run.status != RunStatus.RUNNING):
+        log.info("runbook step result discarded", extra={"step": step_id, "attempt": attempt})
         return False
-    _finish(run, step, result, now=timezone.now(), actor=None, source=Source.RUNBOOK)
+    _finish(run, step, result, now=timezone.now(), actor=None, source=Source.RUNBOOK, locked=locked)
     return True
 
 
@@ -344,9 +346,10 @@ def _save(run: RunbookRun) -> None:
     run.save(update_fields=["status", "current_index", "finished_at", "revision"])
 
 
-def _advance(run: RunbookRun, *, now: datetime) -> None:
-    """Start the step at ``run.current_index``, or finish the run when there is none."""
-    step = _current(run)
+def _advance(run: RunbookRun, *, now: datetime, locked: dict[int, StepRun] | None = None) -> None:
+    """Start the step at ``run.current_index``, or finish the run when there is none. ``locked``:
+    the run's steps the caller holds, by index, when they include that index's."""
+    step = locked.get(run.current_index) if locked is not None else _current(run)
     if step is None:
         failed = StepRun.objects.filter(run=run, status=StepStatus.FAILED).count()
         run.status = RunStatus.SUCCEEDED
@@ -412,8 +415,10 @@ def _enqueue(step_id: int, attempt: int, timeout: int) -> None:
         log.warning("could not enqueue a runbook step; the reaper will retry it", extra={"step": step_id})
 
 
-def _finish(run: RunbookRun, step: StepRun, result: Result, *, now: datetime, actor: Actor, source: str) -> None:
-    """Record ``result`` on the running (or waiting) step, then retry it, go on, or stop the run."""
+def _finish(run: RunbookRun, step: StepRun, result: Result, *, now: datetime, actor: Actor, source: str,
+            locked: dict[int, StepRun] | None = None) -> None:
+    """Record ``result`` on the running (or waiting) step, then retry it, go on, or stop the run.
+    ``locked``: the steps the caller holds, by index, if they include the next one (see _advance)."""
     step.output = bound_output(result.output)
     step.result = {**result.data, "ok": result.ok}
     step.finished_at = now
@@ -433,7 +438,7 @@ def _finish(run: RunbookRun, step: StepRun, result: Result, *, now: datetime, ac
         _event(run, message, actor=actor, source=source,
                data={"step": step.index + 1, "status": "succeeded", "notify": bool(result.announce)})
         run.current_index += 1
-        _advance(run, now=now)
+        _advance(run, now=now, locked=locked)
         return
     budget = step.retries + 1
     used = step.attempts - step.round_base
@@ -450,7 +455,7 @@ def _finish(run: RunbookRun, step: StepRun, result: Result, *, now: datetime, ac
         _event(run, f"Step {_label(step)} failed{duration}: {first_line} Continuing.", actor=actor, source=source,
                data={"step": step.index + 1, "status": "failed"})
         run.current_index += 1
-        _advance(run, now=now)
+        _advance(run, now=now, locked=locked)
         return
     run.status = RunStatus.FAILED
     run.finished_at = now
