@@ -292,7 +292,8 @@ def step_finish(*, step_id: int, attempt: int, result: Result, run_id: int | Non
     step = locked.get(run.current_index)
     if (step is None or step.pk != step_id or step.status != StepStatus.RUNNING or step.attempts != attempt
             or run.status != RunStatus.RUNNING):
-        log.info("runbook step result discarded", extra={"step": step_id, "attempt": attempt})
+        log.info("runbook step result discarded", extra={
+            "step": step_id, "attempt": attempt, "status": step.status if step is not None else "not current"})
         return False
     _finish(run, step, result, now=timezone.now(), actor=None, source=Source.RUNBOOK, locked=locked)
     return True
