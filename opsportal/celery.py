@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 from celery.beat import PersistentScheduler
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 from opsportal.lib import heartbeat
 
@@ -14,6 +17,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsportal.settings")
 app = Celery("opsportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_expired_connections(sender: Task[Any, Any] | None = None, **kwargs: Any) -> None:
+    """Between tasks, close database connections past DB_CONN_MAX_AGE or broken (the database
+    restarted), as Django does between requests; the others are reused (settings:
+    CELERY_DB_REUSE_MAX). Not for a task run eagerly: it runs inside its caller's transaction."""
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return
+    close_old_connections()
 
 
 @app.task(name="opsportal.ping", ignore_result=True)

@@ -110,7 +110,8 @@ class RunbookRun(models.Model):
     auto_started = models.BooleanField(default=False)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Bumped by every change of the run or a step: the panel's poll answers 204 while it is unchanged.
+    # Bumped by every change of the run or a step that the run panel shows (a worker's claim of a
+    # step already shown running is none): the panel's poll answers 204 while it is unchanged.
     revision = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -26,8 +26,7 @@ from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,16 +96,18 @@ def run_start(*, incident: Incident | int, runbook: Runbook | int, actor: Actor,
     steps (later edits of the runbook never change this run)."""
     incident_pk = incident.pk if isinstance(incident, Incident) else incident
     try:
-        locked = Incident.objects.select_for_update().get(pk=incident_pk)
+        # FOR NO KEY UPDATE: it waits for (and holds off) a close, but not the inserts of timeline
+        # events and deliveries by the incident's other runs, whose foreign-key checks it would block.
+        locked = Incident.objects.select_for_update(no_key=True, of=("self",)).select_related(
+            "severity", "service", "commander").get(pk=incident_pk)
     except Incident.DoesNotExist:
         raise NotFoundError(f"Incident #{incident_pk} does not exist.") from None
     if locked.status == Status.CLOSED:
         raise ConflictError(f"Incident #{locked.pk} is closed; runbooks cannot start on it.", code="incident_closed")
     runbook_pk = runbook.pk if isinstance(runbook, Runbook) else runbook
-    try:
-        book = Runbook.objects.select_for_update().get(pk=runbook_pk)
-    except Runbook.DoesNotExist:
-        raise ApplicationError(f"Runbook {runbook_pk} does not exist.", extra={"field": "runbook"}) from None
+    book = _shared(runbook_pk)
+    if book is None:
+        raise ApplicationError(f"Runbook {runbook_pk} does not exist.", extra={"field": "runbook"})
     steps = list(book.steps.order_by("order"))
     if not steps:
         raise ApplicationError(f"Runbook “{book.name}” has no steps.", extra={"field": "runbook"})
@@ -115,7 +116,7 @@ def run_start(*, incident: Incident | int, runbook: Runbook | int, actor: Actor,
         incident=locked, runbook=book, runbook_name=book.name, runbook_version=book.version,
         started_by=stored_user(actor), auto_started=auto, started_at=now,
     )
-    StepRun.objects.bulk_create([
+    created = StepRun.objects.bulk_create([
         StepRun(run=run, index=i, title=s.title, action=s.action, params=s.params, timeout_seconds=s.timeout_seconds,
                 retries=s.retries, on_failure=s.on_failure, needs_approval=s.needs_approval)
         for i, s in enumerate(steps)
@@ -123,8 +124,20 @@ def run_start(*, incident: Incident | int, runbook: Runbook | int, actor: Actor,
     who = "automatically (trigger)" if auto else f"by {_name(actor)}"
     _event(run, f"Runbook “{book.name}” v{book.version} started {who}: {len(steps)} steps.",
            actor=actor, source=source, data={"status": "started"})
-    _advance(run, now=now)
+    # The steps were just inserted: no one else sees them yet (when the database returned their ids).
+    _advance(run, now=now, locked={s.index: s for s in created} if created[0].pk is not None else None)
     return run
+
+
+def _shared(runbook_pk: int) -> Runbook | None:
+    """The runbook, share-locked on PostgreSQL until the transaction ends: an edit (which replaces
+    the steps under FOR UPDATE) or a delete waits for this start and this start for them, while
+    starts of the same runbook on other incidents (an alert storm auto-starting it in many
+    webhook transactions) do not queue behind each other. SQLite has one writer at a time."""
+    if connection.vendor != "postgresql":
+        return Runbook.objects.filter(pk=runbook_pk).first()
+    table = connection.ops.quote_name(Runbook._meta.db_table)
+    return next(iter(Runbook.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR SHARE", [runbook_pk])), None)
 
 
 # --- a person's actions on the current step ------------------------------------------------
@@ -236,9 +249,11 @@ def step_execute(step_id: int, attempt: int) -> bool:
     attempt is not this call's to run: already claimed (a redelivered task), superseded, cancelled.
     The action runs outside any transaction; its result is recorded by :func:`step_finish`."""
     now = timezone.now()
-    step = StepRun.objects.filter(pk=step_id).select_related("run__incident").first()
+    step = StepRun.objects.filter(pk=step_id).select_related("run__incident__severity").order_by().first()
     if step is None:
         return False
+    # The claim: one conditional UPDATE. It changes nothing the run panel shows (the step is
+    # "running" from its dispatch), so the run's revision stays.
     claimed = StepRun.objects.filter(
         pk=step_id, status=StepStatus.RUNNING, attempts=attempt, claimed_attempt__lt=attempt,
     ).update(claimed_attempt=attempt, started_at=now,
@@ -248,7 +263,6 @@ def step_execute(step_id: int, attempt: int) -> bool:
         log.info("runbook step attempt not claimed (done, superseded or already running)",
                  extra={"step": step_id, "attempt": attempt})
         return False
-    RunbookRun.objects.filter(pk=step.run_id).update(revision=F("revision") + 1)
     module = actions.get(step.action)
     try:
         result: Result = module.run(step.params, run_context(step.run.incident), timeout=float(
@@ -259,24 +273,29 @@ def step_execute(step_id: int, attempt: int) -> bool:
         log.exception("runbook action %s failed", step.action)
         result = Result(ok=False, output=f"The action failed unexpectedly: {type(exc).__name__}: {exc}\n"
                                          + "".join(traceback.format_exception_only(exc))[-500:])
-    step_finish(step_id=step_id, attempt=attempt, result=result)
+    step_finish(step_id=step_id, attempt=attempt, result=result, run_id=step.run_id)
     return True
 
 
 @transaction.atomic
-def step_finish(*, step_id: int, attempt: int, result: Result) -> bool:
+def step_finish(*, step_id: int, attempt: int, result: Result, run_id: int | None = None) -> bool:
     """Record attempt ``attempt``'s result and start what comes next. A result for an attempt that
     is no longer the step's current running one (the run was cancelled, the reaper gave up on it)
-    is discarded: returns False."""
-    run_id = StepRun.objects.filter(pk=step_id).values_list("run_id", flat=True).first()
+    is discarded: returns False. ``run_id``: the step's run, when the caller knows it."""
+    run_id = run_id or _run_id_of(step_id)
     if run_id is None:
         return False
     run = _locked(run_id)
-    step = StepRun.objects.select_for_update().get(pk=step_id)
-    if step.status != StepStatus.RUNNING or step.attempts != attempt or run.status != RunStatus.RUNNING:
-        log.info("runbook step result discarded", extra={"step": step_id, "attempt": attempt, "status": step.status})
+    # A running step is the run's current one: it and the next (which starts if it succeeds) in one query.
+    locked = {s.index: s for s in StepRun.objects.select_for_update(of=("self",)).filter(
+        run=run, index__in=(run.current_index, run.current_index + 1)).order_by()}
+    step = locked.get(run.current_index)
+    if (step is None or step.pk != step_id or step.status != StepStatus.RUNNING or step.attempts != attempt
+            or run.status != RunStatus.RUNNING):
+        log.info("runbook step result discarded", extra={
+            "step": step_id, "attempt": attempt, "status": step.status if step is not None else "not current"})
         return False
-    _finish(run, step, result, now=timezone.now(), actor=None, source=Source.RUNBOOK)
+    _finish(run, step, result, now=timezone.now(), actor=None, source=Source.RUNBOOK, locked=locked)
     return True
 
 
@@ -287,7 +306,7 @@ def step_finish(*, step_id: int, attempt: int, result: Result) -> bool:
 def step_reap(*, step_id: int, attempt: int, why: str, now: datetime) -> bool:
     """Record that ``attempt`` of a step still "running" past its deadline was lost; False when
     the step moved on meanwhile (finished, retried, or its deadline extended)."""
-    run_id = StepRun.objects.filter(pk=step_id).values_list("run_id", flat=True).first()
+    run_id = _run_id_of(step_id)
     if run_id is None:
         return False
     run = _locked(run_id)
@@ -303,18 +322,24 @@ def step_reap(*, step_id: int, attempt: int, why: str, now: datetime) -> bool:
 # --- internals -----------------------------------------------------------------------------
 
 
+def _run_id_of(step_id: int) -> int | None:
+    return StepRun.objects.filter(pk=step_id).order_by().values_list("run_id", flat=True).first()
+
+
 def _locked(run: RunbookRun | int) -> RunbookRun:
+    """The run, locked; with the incident the timeline event and its messages describe."""
     pk = run.pk if isinstance(run, RunbookRun) else run
     try:
         return RunbookRun.objects.select_for_update(of=("self",)).select_related(
-            "incident", "incident__commander").get(pk=pk)
+            "incident__commander", "incident__severity", "incident__service").get(pk=pk)
     except RunbookRun.DoesNotExist:
         raise NotFoundError(f"Runbook run {pk} does not exist.") from None
 
 
 def _current(run: RunbookRun) -> StepRun | None:
+    # order_by(): the (run, index) pair is unique; the model's ordering would join the run's table.
     return StepRun.objects.select_for_update(of=("self",)).select_related("approved_by").filter(
-        run=run, index=run.current_index).first()
+        run=run, index=run.current_index).order_by().first()
 
 
 def _save(run: RunbookRun) -> None:
@@ -322,9 +347,10 @@ def _save(run: RunbookRun) -> None:
     run.save(update_fields=["status", "current_index", "finished_at", "revision"])
 
 
-def _advance(run: RunbookRun, *, now: datetime) -> None:
-    """Start the step at ``run.current_index``, or finish the run when there is none."""
-    step = _current(run)
+def _advance(run: RunbookRun, *, now: datetime, locked: dict[int, StepRun] | None = None) -> None:
+    """Start the step at ``run.current_index``, or finish the run when there is none. ``locked``:
+    the run's steps the caller holds, by index, when they include that index's."""
+    step = locked.get(run.current_index) if locked is not None else _current(run)
     if step is None:
         failed = StepRun.objects.filter(run=run, status=StepStatus.FAILED).count()
         run.status = RunStatus.SUCCEEDED
@@ -390,8 +416,10 @@ def _enqueue(step_id: int, attempt: int, timeout: int) -> None:
         log.warning("could not enqueue a runbook step; the reaper will retry it", extra={"step": step_id})
 
 
-def _finish(run: RunbookRun, step: StepRun, result: Result, *, now: datetime, actor: Actor, source: str) -> None:
-    """Record ``result`` on the running (or waiting) step, then retry it, go on, or stop the run."""
+def _finish(run: RunbookRun, step: StepRun, result: Result, *, now: datetime, actor: Actor, source: str,
+            locked: dict[int, StepRun] | None = None) -> None:
+    """Record ``result`` on the running (or waiting) step, then retry it, go on, or stop the run.
+    ``locked``: the steps the caller holds, by index, if they include the next one (see _advance)."""
     step.output = bound_output(result.output)
     step.result = {**result.data, "ok": result.ok}
     step.finished_at = now
@@ -411,7 +439,7 @@ def _finish(run: RunbookRun, step: StepRun, result: Result, *, now: datetime, ac
         _event(run, message, actor=actor, source=source,
                data={"step": step.index + 1, "status": "succeeded", "notify": bool(result.announce)})
         run.current_index += 1
-        _advance(run, now=now)
+        _advance(run, now=now, locked=locked)
         return
     budget = step.retries + 1
     used = step.attempts - step.round_base
@@ -428,7 +456,7 @@ def _finish(run: RunbookRun, step: StepRun, result: Result, *, now: datetime, ac
         _event(run, f"Step {_label(step)} failed{duration}: {first_line} Continuing.", actor=actor, source=source,
                data={"step": step.index + 1, "status": "failed"})
         run.current_index += 1
-        _advance(run, now=now)
+        _advance(run, now=now, locked=locked)
         return
     run.status = RunStatus.FAILED
     run.finished_at = now

@@ -185,6 +185,11 @@ CELERY_TASK_ACKS_LATE = True
 # A task whose worker process died is re-queued, not dropped (acks_late would otherwise ack it).
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers keep their database connection between tasks, as web threads do (DB_CONN_MAX_AGE):
+# Celery's Django fixup otherwise closes it around every task, and each task (a runbook step) paid
+# for a new PostgreSQL backend. With this set the fixup closes it only every 1000 tasks;
+# opsportal/celery.py closes an expired or broken one between tasks (docs/production.md).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # The worker and the scheduler wait for the broker forever, with backoff, instead of exiting after a

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from incidents import lifecycle
@@ -41,6 +41,28 @@ def test_a_real_worker_runs_the_steps_one_after_the_other(severities: dict[str, 
         stop(worker)
     assert [r["path"] for r in target.requests] == ["/ok/0", "/ok/1", "/ok/2"]
     assert all(s.attempts == 1 for s in StepRun.objects.filter(run=run))
+
+
+def test_a_worker_keeps_its_database_connection_and_replaces_one_cut_between_tasks(
+        severities: dict[str, Severity], target: Target, tmp_path: Path) -> None:
+    book = editing.runbook_save(data={"name": "Check", "steps": [
+        {"title": "Check", "action": "http_check", "params": {"url": target.url + "/ok"}}]}, actor=None)
+    incident = lifecycle.incident_open(title="x", severity=severities["P3"], source=Source.WEB)
+    worker = start_worker(tmp_path)
+    try:
+        first = runs.run_start(incident=incident, runbook=book, actor=None, source=Source.WEB)
+        wait_for(lambda: RunbookRun.objects.get(pk=first.pk).status == "succeeded", "the first run", tmp_path)
+        # The database restarting (or a pooler dropping the connection) between two tasks.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND pid <> pg_backend_pid()")
+            cut = cursor.fetchall()
+        assert cut, "the worker closed its connection after its task instead of keeping it"
+        second = runs.run_start(incident=incident, runbook=book, actor=None, source=Source.WEB)
+        wait_for(lambda: RunbookRun.objects.get(pk=second.pk).status == "succeeded", "the second run", tmp_path)
+    finally:
+        stop(worker)
+    assert StepRun.objects.get(run=second).attempts == 1
 
 
 def test_a_worker_killed_mid_step_leaves_the_step_failed_by_the_reaper_not_run_twice(
