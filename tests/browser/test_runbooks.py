@@ -25,7 +25,15 @@ pytestmark = [
 LIVE = 30_000
 
 
+def _htmx_idle(page: Page) -> None:
+    """Until htmx has swapped and settled what the last request brought: a change made in the
+    moment before it binds the new elements would be lost (a person is never that quick)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+
+
 def _add_step(page: Page, action: str, title: str, **params: str) -> None:
+    _htmx_idle(page)
     page.get_by_label("Add a step").select_option(label=action)
     form = page.locator("#new-step")
     expect(form.get_by_role("heading", name="New step")).to_be_visible()
