@@ -129,6 +129,19 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def wait_port(port: int, process: subprocess.Popen[bytes], what: str, path: str = "/") -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with {process.returncode}")
+        try:
+            requests.post(f"http://127.0.0.1:{port}{path}", timeout=10)
+            return
+        except requests.RequestException:
+            time.sleep(0.3)
+    raise SystemExit(f"{what} did not answer within 60 s")
+
+
 # --- payloads -------------------------------------------------------------------------------
 
 
@@ -208,6 +221,18 @@ class Sender:
         alerts = sum(n for _, n in posts)
         return {"wall": wall, "latencies": latencies, "statuses": statuses, "errors": errors,
                 "webhooks": len(posts), "alerts": alerts}
+
+
+SINGLE_POSTS = 400
+
+
+def warm(url: str, token: str) -> None:
+    Sender(url, token, 4).run([(body("Warmup", [alert("Warmup", i) for i in range(10)]), 10)] * 20)
+
+
+def single_posts(url: str, token: str, tag: str) -> dict[str, Any]:
+    posts = [(body(f"{tag}{n:03d}", [alert(f"{tag}{n:03d}", 0)]), 1) for n in range(SINGLE_POSTS)]
+    return Sender(url, token, 4).run(posts)
 
 
 def percentile(values: list[float], p: float) -> float:

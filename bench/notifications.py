@@ -50,10 +50,14 @@ from bench.alertmanager_ingest import (
     free_port,
     percentile,
     report,
+    single_posts,
     stop_server,
     storm,
+    wait_port,
+    warm,
 )
 from bench.alertmanager_ingest import setup_django as ingest_setup_django
+from bench.limit_floor import floor, limit_probe_path
 from tests.contracts.pagerduty import PagerDutyContract
 from tests.contracts.slack import DEFAULT_CHANNEL_ID, SlackContractServer
 
@@ -63,7 +67,6 @@ DATA = Path(os.environ.get("OPSPORTAL_DATA_DIR") or ROOT / "data" / "bench")
 ROUTING_KEY = "B3NCHR0UT1NGKEY0123456789abcdefA"
 QUEUE = "opsp-bench-notifications"
 LATENCY_INCIDENTS, LATENCY_RATE, LATENCY_CHANNELS = 200, 10.0, 20
-SINGLE_POSTS = 400
 DRAIN_SECONDS = 300.0
 TARGET_P95_S, TARGET_CALLS, TARGET_RATIO, TARGET_FLOOR = 1.0, 3, 0.8, 0.5
 GROUP_RE = re.compile(r"(Lat\d{3}|Storm\d{2})")
@@ -109,19 +112,6 @@ class TimedSlack(SlackContractServer):
 def with_db(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def wait_port(port: int, process: subprocess.Popen[bytes], what: str, path: str = "/") -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited with {process.returncode}")
-        try:
-            requests.post(f"http://127.0.0.1:{port}{path}", timeout=10)
-            return
-        except requests.RequestException:
-            time.sleep(0.3)
-    raise SystemExit(f"{what} did not answer within 60 s")
 
 
 @contextmanager
@@ -231,10 +221,6 @@ def integration(name: str, service: str | None = None) -> str:
     return str(token)
 
 
-def warm(url: str, token: str) -> None:
-    Sender(url, token, 4).run([(body("Warmup", [alert("Warmup", i) for i in range(10)]), 10)] * 20)
-
-
 # --- scenarios ---------------------------------------------------------------------------------
 
 
@@ -326,11 +312,6 @@ def rate(result: dict[str, Any]) -> float:
     return float(result["alerts"] / result["wall"])
 
 
-def single_posts(url: str, token: str, tag: str) -> dict[str, Any]:
-    posts = [(body(f"{tag}{n:03d}", [alert(f"{tag}{n:03d}", 0)]), 1) for n in range(SINGLE_POSTS)]
-    return Sender(url, token, 4).run(posts)
-
-
 def mode(label: str, env: dict[str, str], *, slack: TimedSlack | None = None,
          pagerduty: PagerDutyContract | None = None, with_latency: bool = False) -> dict[str, Any]:
     """One configuration: fresh tables, the processes, (latency), the storm, single-alert posts."""
@@ -370,47 +351,6 @@ def mode(label: str, env: dict[str, str], *, slack: TimedSlack | None = None,
         out["deliveries"] = delivery_counts()
         out["single"] = single_posts(app.url, token, "One")
     return out
-
-
-def limit_probe_path() -> Path | None:
-    """../shared/bench/limit_probe.py beside the repo (or beside the main checkout of this worktree)."""
-    explicit = os.environ.get("LIMIT_PROBE")
-    candidates = [Path(explicit)] if explicit else []
-    candidates.append(ROOT.parent / "shared" / "bench" / "limit_probe.py")
-    try:
-        common = subprocess.run(["git", "rev-parse", "--path-format=absolute", "--git-common-dir"], cwd=ROOT,
-                                capture_output=True, text=True, check=True).stdout.strip()
-        candidates.append(Path(common).parent.parent / "shared" / "bench" / "limit_probe.py")
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return next((c.resolve() for c in candidates if c.is_file()), None)
-
-
-def floor(path: Path, db: str) -> dict[str, Any]:
-    import psycopg
-
-    dsn = urlunsplit(("postgresql", urlsplit(db).netloc, urlsplit(db).path, "", ""))
-    ensure_database(db)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("create table if not exists grp(id bigserial primary key, group_key text unique, "
-                     "n int default 0)")
-        conn.execute("create table if not exists alert(id bigserial primary key, group_id bigint references grp, "
-                     "fingerprint text, status text, labels jsonb, unique(group_id, fingerprint))")
-        conn.execute("truncate alert, grp")
-    port = free_port()
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen([str(gunicorn), "--chdir", str(path.parent), "limit_probe:application", "-w", "2",
-                                "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-                               env={**os.environ, "LIMIT_PROBE_DSN": dsn}, stdout=subprocess.DEVNULL)
-    try:
-        wait_port(port, process, "limit_probe", "/parse")
-        url = f"http://127.0.0.1:{port}/store"
-        warm(url, "-")
-        fired, resolved = storm(Sender(url, "-", SENDERS))
-        single = single_posts(url, "-", "One")
-    finally:
-        stop_server(process)
-    return {"fired": fired, "resolved": resolved, "single": single}
 
 
 # --- report ------------------------------------------------------------------------------------

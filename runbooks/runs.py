@@ -35,7 +35,7 @@ from incidents.models import EventKind, Incident, Source, Status
 from opsportal.lib.actors import Actor, stored_user
 from opsportal.lib.exceptions import ApplicationError, ConflictError, NotFoundError
 
-from . import actions
+from . import actions, wording
 from .actions import Result, RunContext
 from .models import (
     Action,
@@ -121,7 +121,7 @@ def run_start(*, incident: Incident | int, runbook: Runbook | int, actor: Actor,
                 retries=s.retries, on_failure=s.on_failure, needs_approval=s.needs_approval)
         for i, s in enumerate(steps)
     ])
-    who = "automatically (trigger)" if auto else f"by {_name(actor)}"
+    who = "automatically (trigger)" if auto else f"by {wording.actor_name(actor)}"
     _event(run, f"Runbook “{book.name}” v{book.version} started {who}: {len(steps)} steps.",
            actor=actor, source=source, data={"status": "started"})
     # The steps were just inserted: no one else sees them yet (when the database returned their ids).
@@ -163,20 +163,20 @@ def run_approve(*, run: RunbookRun | int, actor: Actor, source: str, step_number
             "approved_by").order_by("-index").first()
         if last is not None and last.approved_by is not None and last.approved_at is not None:
             raise ConflictError(
-                f"Step {_label(last)} was already approved by {last.approved_by.get_username()} at "
+                f"Step {wording.step_label(last)} was already approved by {last.approved_by.get_username()} at "
                 f"{timezone.localtime(last.approved_at).strftime('%H:%M:%S')}.", code="already_approved")
-        raise ConflictError(_nothing_to(run, step, "approve"), code="not_waiting")
+        raise ConflictError(wording.nothing_to(run, step, "approve"), code="not_waiting")
     now = timezone.now()
     step.approved_by = stored_user(actor)
     step.approved_at = now
     step.save(update_fields=["approved_by", "approved_at"])
     if step.action in WAITING_ACTIONS:
         verb = "done" if step.action == Action.MANUAL else "approved"
-        _finish(run, step, Result(ok=True, output=f"Marked {verb} by {_name(actor)}."), now=now, actor=actor,
-                source=source)
+        _finish(run, step, Result(ok=True, output=f"Marked {verb} by {wording.actor_name(actor)}."), now=now,
+                actor=actor, source=source)
     else:
-        _event(run, f"Step {_label(step)} approved by {_name(actor)}; starting.", actor=actor, source=source,
-               data={"step": step.index + 1, "status": "approved"})
+        _event(run, f"Step {wording.step_label(step)} approved by {wording.actor_name(actor)}; starting.",
+               actor=actor, source=source, data={"step": step.index + 1, "status": "approved"})
         run.status = RunStatus.RUNNING
         _dispatch(run, step, now=now)
     return run
@@ -189,12 +189,12 @@ def run_retry(*, run: RunbookRun | int, actor: Actor, source: str) -> RunbookRun
     _check_operator(actor, run, "retry")
     step = _current(run)
     if run.status != RunStatus.FAILED or step is None or step.status != StepStatus.FAILED:
-        raise ConflictError(_nothing_to(run, step, "retry"), code="not_failed")
+        raise ConflictError(wording.nothing_to(run, step, "retry"), code="not_failed")
     now = timezone.now()
     run.status = RunStatus.RUNNING
     run.finished_at = None
     step.round_base = step.attempts
-    _event(run, f"Step {_label(step)} retried by {_name(actor)}.", actor=actor, source=source,
+    _event(run, f"Step {wording.step_label(step)} retried by {wording.actor_name(actor)}.", actor=actor, source=source,
            data={"step": step.index + 1, "status": "retried"})
     _begin(run, step, now=now)
     return run
@@ -207,13 +207,13 @@ def run_skip(*, run: RunbookRun | int, actor: Actor, source: str) -> RunbookRun:
     _check_operator(actor, run, "skip")
     step = _current(run)
     if run.is_finished or step is None or step.status not in (StepStatus.FAILED, StepStatus.WAITING_APPROVAL):
-        raise ConflictError(_nothing_to(run, step, "skip"), code="not_skippable")
+        raise ConflictError(wording.nothing_to(run, step, "skip"), code="not_skippable")
     now = timezone.now()
     step.status = StepStatus.SKIPPED
     step.finished_at = now
     step.deadline_at = None
     step.save(update_fields=["status", "finished_at", "deadline_at"])
-    _event(run, f"Step {_label(step)} skipped by {_name(actor)}.", actor=actor, source=source,
+    _event(run, f"Step {wording.step_label(step)} skipped by {wording.actor_name(actor)}.", actor=actor, source=source,
            data={"step": step.index + 1, "status": "skipped"})
     run.status = RunStatus.RUNNING
     run.finished_at = None
@@ -236,7 +236,7 @@ def run_cancel(*, run: RunbookRun | int, actor: Actor, source: str) -> RunbookRu
     run.status = RunStatus.CANCELLED
     run.finished_at = now
     _save(run)
-    _event(run, f"Runbook “{run.runbook_name}” cancelled by {_name(actor)}.", actor=actor, source=source,
+    _event(run, f"Runbook “{run.runbook_name}” cancelled by {wording.actor_name(actor)}.", actor=actor, source=source,
            data={"status": "cancelled"})
     return run
 
@@ -372,7 +372,7 @@ def _begin(run: RunbookRun, step: StepRun, *, now: datetime) -> None:
         _save(run)
         what = {"manual": "waits for a person to do it and mark it done"}.get(step.action, "waits for approval")
         instructions = step.params.get("instructions", "")
-        _event(run, f"Step {_label(step)} {what}." + (f" {instructions}" if instructions else ""),
+        _event(run, f"Step {wording.step_label(step)} {what}." + (f" {instructions}" if instructions else ""),
                actor=None, source=Source.RUNBOOK, data={"step": step.index + 1, "status": "waiting_approval"})
         return
     run.status = RunStatus.RUNNING
@@ -430,12 +430,12 @@ def _finish(run: RunbookRun, step: StepRun, result: Result, *, now: datetime, ac
     if result.data.get("lost"):
         log_entry["lost"] = True
     step.attempt_log = [*step.attempt_log[:-1], log_entry] if step.attempt_log else [log_entry]
-    duration = f" in {_seconds(step)}" if step.started_at else ""
-    first_line = _first_line(step.output)
+    duration = f" in {wording.duration(step)}" if step.started_at else ""
+    first_line = wording.first_line(step.output)
     if result.ok:
         step.status = StepStatus.SUCCEEDED
         step.save()
-        message = result.announce or f"Step {_label(step)} succeeded{duration}: {first_line}"
+        message = result.announce or f"Step {wording.step_label(step)} succeeded{duration}: {first_line}"
         _event(run, message, actor=actor, source=source,
                data={"step": step.index + 1, "status": "succeeded", "notify": bool(result.announce)})
         run.current_index += 1
@@ -445,7 +445,7 @@ def _finish(run: RunbookRun, step: StepRun, result: Result, *, now: datetime, ac
     used = step.attempts - step.round_base
     if used < budget:
         step.save()
-        _event(run, f"Step {_label(step)} attempt {step.attempts} failed{duration}: {first_line} Retrying "
+        _event(run, f"Step {wording.step_label(step)} attempt {step.attempts} failed{duration}: {first_line} Retrying "
                     f"({used + 1} of {budget}).", actor=actor, source=source,
                data={"step": step.index + 1, "status": "retrying"})
         _dispatch(run, step, now=now)
@@ -453,16 +453,16 @@ def _finish(run: RunbookRun, step: StepRun, result: Result, *, now: datetime, ac
     step.status = StepStatus.FAILED
     step.save()
     if step.on_failure == OnFailure.CONTINUE:
-        _event(run, f"Step {_label(step)} failed{duration}: {first_line} Continuing.", actor=actor, source=source,
-               data={"step": step.index + 1, "status": "failed"})
+        _event(run, f"Step {wording.step_label(step)} failed{duration}: {first_line} Continuing.",
+               actor=actor, source=source, data={"step": step.index + 1, "status": "failed"})
         run.current_index += 1
         _advance(run, now=now, locked=locked)
         return
     run.status = RunStatus.FAILED
     run.finished_at = now
     _save(run)
-    _event(run, f"Step {_label(step)} failed{duration}: {first_line} The run stopped: retry or skip the step.",
-           actor=actor, source=source, data={"step": step.index + 1, "status": "failed"})
+    _event(run, f"Step {wording.step_label(step)} failed{duration}: {first_line} The run stopped: retry or skip "
+           "the step.", actor=actor, source=source, data={"step": step.index + 1, "status": "failed"})
 
 
 def _event(run: RunbookRun, message: str, *, actor: Actor, source: str, data: dict[str, Any]) -> None:
@@ -483,29 +483,3 @@ def run_context(incident: Incident) -> RunContext:
             "url": settings.PUBLIC_URL + reverse("incidents:detail", args=[incident.pk]),
         },
     )
-
-
-def _nothing_to(run: RunbookRun, step: StepRun | None, verb: str) -> str:
-    if run.is_finished:
-        return f"Nothing to {verb}: the run is {run.get_status_display().lower()}."
-    if step is None:
-        return f"Nothing to {verb}: the run has no current step."
-    return f"Nothing to {verb}: step {step.index + 1} “{step.title}” is {step.get_status_display().lower()}."
-
-
-def _label(step: StepRun) -> str:
-    return f"{step.index + 1} “{step.title}”"
-
-
-def _name(actor: Actor) -> str:
-    return actor.get_username() if isinstance(actor, AbstractBaseUser) else "Opsportal"
-
-
-def _seconds(step: StepRun) -> str:
-    seconds = step.duration_seconds or 0.0
-    return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
-
-
-def _first_line(text: str) -> str:
-    line = next((part for part in text.splitlines() if part.strip()), "")
-    return (line[:300] + "…" if len(line) > 300 else line) + ("" if line.endswith(".") else ".")

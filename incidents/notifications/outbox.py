@@ -60,8 +60,7 @@ def deliveries_for_event(
     incident_dict = incident_context(incident, now=event.created_at)
     event_dict = event_context(event)
     rows: list[tuple[MessageChannel, str, dict[str, str], bool]] = []
-    for channel, channel_targets in plan:
-        configured = channel.sender.configured()
+    for channel, configured, channel_targets in plan:
         if not channel_targets:
             continue
         payload = render_message(channel, event.kind, incident_dict, event_dict, edited)
@@ -86,29 +85,35 @@ def deliveries_for_event(
 
 def _plan(
     event: TimelineEvent, targets: Sequence[tuple[str, str]] | None
-) -> list[tuple[MessageChannel, list[str]]]:
-    """(channel, targets) to write: the routed targets of each channel announcing the kind (one
-    preview target "" where the channel has no credentials), then the explicit ``targets`` in the
-    order given, without repeats; with explicit targets only channels that set
-    ``routes_hear_targeted`` add their routed ones."""
+) -> list[tuple[MessageChannel, bool, list[str]]]:
+    """(channel, configured, targets) to write: the routed targets of each channel announcing the
+    kind (one preview target "" where the channel has no credentials), then the explicit
+    ``targets`` in the order given, without repeats; with explicit targets only channels that set
+    ``routes_hear_targeted`` add their routed ones. Each channel is asked once whether it is
+    configured (an answer may cost a query)."""
     announcing = [
         c for c in registry.message_channels
         if event.kind in c.events and c.sender.announces(event) and (targets is None or c.routes_hear_targeted)
     ]
-    routes = routing.enabled_routes() if any(c.sender.configured() for c in announcing) else {}
-    plan: dict[str, tuple[MessageChannel, list[str]]] = {
-        channel.name: (channel, routing.targets_for(event.incident, channel, routes)
-                       if channel.sender.configured() else [""])
+    ready = {c.name: c.sender.configured() for c in announcing}
+    routes = routing.enabled_routes() if any(ready.values()) else {}
+    plan: dict[str, tuple[MessageChannel, bool, list[str]]] = {
+        channel.name: (channel, ready[channel.name],
+                       routing.targets_for(event.incident, channel, routes) if ready[channel.name] else [""])
         for channel in announcing
     }
     for name, target in targets or ():
-        channel, channel_targets = plan.get(name) or (registry.message_channel(name), [])
-        if channel is None:
-            log.warning("explicit target on a channel that is not installed", extra={"channel": name})
-            continue
+        if name in plan:
+            channel, configured, channel_targets = plan[name]
+        else:
+            found = registry.message_channel(name)
+            if found is None:
+                log.warning("explicit target on a channel that is not installed", extra={"channel": name})
+                continue
+            channel, configured, channel_targets = found, found.sender.configured(), []
         if target and target not in channel_targets and channel.sender.announces(event):
             channel_targets.append(target)
-            plan[name] = (channel, channel_targets)
+            plan[name] = (channel, configured, channel_targets)
     return list(plan.values())
 
 

@@ -1,0 +1,66 @@
+"""The floor of ingestion: ../shared/bench/limit_probe.py (the least a Django view can do to store
+an Alertmanager post: two upserts), found where it lies and never copied into the repo, driven with
+the same storm and single-alert posts as the app (bench/notifications.py, section 3)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from bench.alertmanager_ingest import (
+    ROOT,
+    SENDERS,
+    Sender,
+    ensure_database,
+    free_port,
+    single_posts,
+    stop_server,
+    storm,
+    wait_port,
+    warm,
+)
+
+
+def limit_probe_path() -> Path | None:
+    """../shared/bench/limit_probe.py beside the repo (or beside the main checkout of this worktree)."""
+    explicit = os.environ.get("LIMIT_PROBE")
+    candidates = [Path(explicit)] if explicit else []
+    candidates.append(ROOT.parent / "shared" / "bench" / "limit_probe.py")
+    try:
+        common = subprocess.run(["git", "rev-parse", "--path-format=absolute", "--git-common-dir"], cwd=ROOT,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        candidates.append(Path(common).parent.parent / "shared" / "bench" / "limit_probe.py")
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return next((c.resolve() for c in candidates if c.is_file()), None)
+
+
+def floor(path: Path, db: str) -> dict[str, Any]:
+    import psycopg
+
+    dsn = urlunsplit(("postgresql", urlsplit(db).netloc, urlsplit(db).path, "", ""))
+    ensure_database(db)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("create table if not exists grp(id bigserial primary key, group_key text unique, "
+                     "n int default 0)")
+        conn.execute("create table if not exists alert(id bigserial primary key, group_id bigint references grp, "
+                     "fingerprint text, status text, labels jsonb, unique(group_id, fingerprint))")
+        conn.execute("truncate alert, grp")
+    port = free_port()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen([str(gunicorn), "--chdir", str(path.parent), "limit_probe:application", "-w", "2",
+                                "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+                               env={**os.environ, "LIMIT_PROBE_DSN": dsn}, stdout=subprocess.DEVNULL)
+    try:
+        wait_port(port, process, "limit_probe", "/parse")
+        url = f"http://127.0.0.1:{port}/store"
+        warm(url, "-")
+        fired, resolved = storm(Sender(url, "-", SENDERS))
+        single = single_posts(url, "-", "One")
+    finally:
+        stop_server(process)
+    return {"fired": fired, "resolved": resolved, "single": single}
