@@ -7,19 +7,21 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
+from django.utils import timezone
 
 from incidents.models import Incident
 from incidents.oncall.models import Schedule
 from incidents.registry import IncidentPanel, NavEntry, registry
 
-from .plan import escalation_plan
+from .plan import escalation_plan, plan_version
 
 PANEL = "escalation/_incident_panel.html"
 CHOICES_MAX = 200
 
 
-def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
-    plan = escalation_plan(incident)
+def panel_context(request: HttpRequest, incident: Incident, *, version: str | None = None) -> dict[str, Any]:
+    now = timezone.now()
+    plan = escalation_plan(incident, now=now)
     users = list(get_user_model().objects.filter(is_active=True).order_by("username")
                  .values_list("username", flat=True)[: CHOICES_MAX + 1])
     return {
@@ -28,6 +30,8 @@ def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         # The picker names the first users; with more, anyone can be paged by typing their name.
         "users": users[:CHOICES_MAX], "more_users": len(users) > CHOICES_MAX,
         "schedules": list(Schedule.objects.order_by("name").values_list("pk", "name")[:CHOICES_MAX]),
+        # The poll sends the version it shows and gets 204 while it holds.
+        "version": version or plan_version(incident, now=now),
     }
 
 

@@ -57,6 +57,21 @@ class Plan:
         }
 
 
+def plan_version(incident: Incident, *, now: datetime | None = None) -> str:
+    """A token that changes whenever the panel drawn from ``escalation_plan`` could: the incident's
+    escalation state, its newest escalated or reopened event (the partial index
+    timeline_incident_escalation: one entry read) and the minute, since who a pending step reaches
+    follows the schedules' rotations over time. The panel's poll answers 204 while it holds."""
+    now = now or timezone.now()
+    latest = (TimelineEvent.objects.filter(incident=incident, kind__in=[EventKind.REOPENED, EventKind.ESCALATED])
+              .order_by("-created_at", "-id").values_list("id", flat=True).first())
+    stamps = (incident.updated_at, incident.next_escalation_at, incident.opened_at)
+    parts = [incident.status, incident.escalation_level, incident.escalation_repeat, incident.escalation_policy_id,
+             *(int(t.timestamp() * 1_000_000) if t else 0 for t in stamps), latest or 0,
+             int(now.timestamp() // 60)]
+    return ".".join(str(p) for p in parts)
+
+
 def _newest(events: QuerySet[TimelineEvent], shown: int) -> tuple[list[TimelineEvent], int]:
     """The newest ``shown`` of ``events``, oldest first, and how many came before them."""
     newest = list(events.select_related("actor").order_by("-created_at", "-id")[:shown])

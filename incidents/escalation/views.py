@@ -24,6 +24,7 @@ from . import policies, simulate, snapshot
 from .forms import LevelForm, PolicyForm, parse_target_lines
 from .models import EscalationPolicy
 from .panels import PANEL, panel_context
+from .plan import plan_version
 
 POLICIES_PER_PAGE = 50
 
@@ -54,7 +55,12 @@ def _panel(request: HtmxHttpRequest, incident: Incident, status: int = 200) -> H
 @require_GET
 @login_required
 def incident_escalation(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
-    return render(request, PANEL, panel_context(request, _incident(request, incident_pk)))
+    """The panel alone (its refresh): 204 while the version it sends as ``since`` holds."""
+    incident = _incident(request, incident_pk)
+    version = plan_version(incident)
+    if request.GET.get("since") == version:
+        return HttpResponse(status=204)
+    return render(request, PANEL, panel_context(request, incident, version=version))
 
 
 @require_POST

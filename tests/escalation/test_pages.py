@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 from django.core.management import call_command
@@ -38,6 +39,28 @@ def test_the_incident_panel_shows_the_next_level_and_escalates_and_pages(respond
     assert paged.status_code == 200 and "Paged by hand: alice" in paged.content.decode()
     bad = responder_client.post(f"/escalation/incidents/{incident.pk}/page", {"target": "user:ghost"}, **HX)
     assert bad.status_code == 400 and "No active user" in bad.content.decode()
+
+
+def test_the_panel_refresh_answers_204_until_the_escalation_moves_or_the_minute_turns(responder_client, p1, bob,
+                                                                                       make_policy):
+    policy = make_policy((0, [{"type": "user", "value": "bob"}]), (300, [{"type": "user", "value": "bob"}]))
+    incident = lifecycle.incident_open(title="Payments down", severity=p1, source=Source.WEB, escalation_policy=policy)
+    page = responder_client.get(f"/incidents/{incident.pk}/").content.decode()
+    poll = re.search(r'<section id="escalation"[^>]* hx-get="([^"]+)"', page)
+    assert poll is not None and "since=" in poll.group(1)
+    url = poll.group(1).replace("&amp;", "&")
+    assert responder_client.get(url, **HX).status_code == 204
+    # Alerts and notes do not move the escalation: still nothing to redraw.
+    lifecycle.record_event(incident, EventKind.NOTE, actor=None, source=Source.API, message="checked the logs")
+    assert responder_client.get(url, **HX).status_code == 204
+
+    lifecycle.incident_escalate(incident=incident, reason="manual", actor=None, source=Source.API)
+    redrawn = responder_client.get(url, **HX)
+    assert redrawn.status_code == 200 and redrawn.content.decode().count('data-testid="step-sent"') == 2
+    newer = re.search(r'hx-get="([^"]+)"', redrawn.content.decode())
+    assert newer is not None and newer.group(1) != poll.group(1)
+    # Who a pending step reaches follows the rotation: the version moves on with the minute.
+    assert plan.plan_version(incident, now=timezone.now() + timedelta(minutes=1)) != plan.plan_version(incident)
 
 
 def test_the_panel_reads_each_person_and_schedule_once_however_often_the_policy_repeats(
