@@ -147,6 +147,7 @@ class PagerDutyContract:
         self.accepted: list[dict[str, Any]] = []  # every event answered 202, in order
         self.refused: list[tuple[dict[str, Any] | None, list[str]]] = []  # every 400, with its errors
         self.requests = 0
+        self.connections = 0  # TCP connections accepted (a client that keeps its connection opens one)
         self.down = False
         self.delay = 0.0
         self._failures: list[tuple[int, str | None]] = []
@@ -178,6 +179,11 @@ class PagerDutyContract:
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet test output
                 pass
+
+            def setup(self) -> None:
+                with contract._lock:
+                    contract.connections += 1
+                super().setup()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import ssl
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -65,35 +67,57 @@ class PagerDutySender:
         dedup_key = batch.incident["key"]
         outcome = Outcome()
         state = dict(batch.conversation.state or {})
-        with client_for(routing_key) as client:
-            for delivery in batch.deliveries:
-                action = events.ACTIONS.get(delivery.kind)
-                if action is None:
-                    outcome.errors[delivery.pk] = TransportError(
-                        f"PagerDuty does not announce {delivery.kind} events.", permanent=True)
-                    continue
-                try:
-                    ref = _send_one(client, action, dedup_key, delivery, batch.incident)
-                except TransportError as exc:
-                    outcome.errors[delivery.pk] = exc
-                    log.warning("pagerduty event not sent", extra={
-                        "target": keys.masked(target), "action": action, "dedup_key": dedup_key,
-                        "permanent": exc.permanent, "error": exc.message})
-                    if exc.permanent:
-                        continue  # this event is refused for good; the next ones may still go
-                    break  # keep the order: nothing newer goes before this one is retried
-                outcome.sent[delivery.pk] = ref
-                state["alert"] = {"trigger": "triggered", "acknowledge": "acknowledged"}.get(action, "resolved")
-                log.info("pagerduty event sent", extra={
-                    "target": keys.masked(target), "action": action, "dedup_key": dedup_key})
+        client = client_for(routing_key)
+        for delivery in batch.deliveries:
+            action = events.ACTIONS.get(delivery.kind)
+            if action is None:
+                outcome.errors[delivery.pk] = TransportError(
+                    f"PagerDuty does not announce {delivery.kind} events.", permanent=True)
+                continue
+            try:
+                ref = _send_one(client, action, dedup_key, delivery, batch.incident)
+            except TransportError as exc:
+                outcome.errors[delivery.pk] = exc
+                log.warning("pagerduty event not sent", extra={
+                    "target": keys.masked(target), "action": action, "dedup_key": dedup_key,
+                    "permanent": exc.permanent, "error": exc.message})
+                if exc.permanent:
+                    continue  # this event is refused for good; the next ones may still go
+                break  # keep the order: nothing newer goes before this one is retried
+            outcome.sent[delivery.pk] = ref
+            state["alert"] = {"trigger": "triggered", "acknowledge": "acknowledged"}.get(action, "resolved")
+            log.info("pagerduty event sent", extra={
+                "target": keys.masked(target), "action": action, "dedup_key": dedup_key})
         if outcome.sent:
             outcome.conversation = {"external_ref": dedup_key, "state": state}
         return outcome
 
 
+# Clients kept per thread (httpx clients are not shared between threads), by everything they are
+# made from: a worker sending event after event reuses its TLS connection to PagerDuty instead of
+# loading the CA bundle and shaking hands for every event.
+_clients = threading.local()
+CLIENTS_KEPT = 32
+
+
 def client_for(routing_key: str) -> pagerduty.EventsApiV2Client:
     """A client aimed at PAGERDUTY_EVENTS_URL (https only: the package refuses anything else) that
-    trusts PAGERDUTY_CA_BUNDLE when set, and makes one attempt per call."""
+    trusts PAGERDUTY_CA_BUNDLE when set, and makes one attempt per call; reused by this thread for
+    the same key and settings."""
+    key = (routing_key, settings.PAGERDUTY_EVENTS_URL, settings.PAGERDUTY_CA_BUNDLE, settings.PAGERDUTY_TIMEOUT_SECONDS)
+    kept: OrderedDict[tuple[Any, ...], pagerduty.EventsApiV2Client] = _clients.__dict__.setdefault("kept", OrderedDict())
+    client = kept.get(key)
+    if client is not None:
+        kept.move_to_end(key)
+        return client
+    client = _new_client(routing_key)
+    kept[key] = client
+    while len(kept) > CLIENTS_KEPT:
+        kept.popitem(last=False)[1].close()
+    return client
+
+
+def _new_client(routing_key: str) -> pagerduty.EventsApiV2Client:
     options: dict[str, Any] = {}
     if settings.PAGERDUTY_CA_BUNDLE:
         options["verify"] = ssl.create_default_context(cafile=settings.PAGERDUTY_CA_BUNDLE)

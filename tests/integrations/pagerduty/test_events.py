@@ -54,6 +54,25 @@ def test_trigger_acknowledge_resolve_reach_pagerduty_in_order_with_one_dedup_key
     assert not pagerduty.refused
 
 
+def test_a_worker_keeps_its_connection_to_pagerduty_between_events_and_reconnects_after_an_outage(
+    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, responder
+) -> None:
+    incident = lifecycle.incident_open(title="Checkout API returns 502", severity=p1, source=Source.WEB)
+    flush_pd()
+    lifecycle.incident_acknowledge(incident=incident, actor=responder, source=Source.WEB)
+    flush_pd()
+    assert pagerduty.actions(incident.key) == ["trigger", "acknowledge"]
+    assert pagerduty.connections == 1  # one TLS handshake for both events, not one each
+
+    pagerduty.down = True  # the connection is cut without an answer
+    lifecycle.incident_resolve(incident=incident, actor=responder, source=Source.WEB, note="Rolled back")
+    flush_pd()
+    assert pd_deliveries()[-1].status == "failed"
+    pagerduty.down = False
+    flush_pd(timezone.now() + timedelta(hours=1))  # past the backoff
+    assert pagerduty.actions(incident.key) == ["trigger", "acknowledge", "resolve"]
+
+
 def test_a_burst_goes_out_in_order_in_one_flush_and_a_reopen_opens_a_new_alert(
     pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity
 ) -> None:
