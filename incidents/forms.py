@@ -18,9 +18,24 @@ def severity_options() -> QuerySet[Severity]:
     return Severity.objects.order_by("rank")
 
 
+COMMANDER_CHOICES_MAX = 200
+
+
 def commander_options() -> QuerySet[User]:
     """People who can command an incident: active accounts, by username."""
     return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+def commander_choices(current: User | None) -> tuple[list[tuple[int, str]], bool]:
+    """The picker's rows: the first COMMANDER_CHOICES_MAX people by username (and the current
+    commander), and whether there are more, who are assigned by typing their username. An
+    organisation of 20,000 accounts does not put 20,000 options in every incident page."""
+    rows = list(commander_options().values_list("pk", "username")[: COMMANDER_CHOICES_MAX + 1])
+    more = len(rows) > COMMANDER_CHOICES_MAX
+    rows = rows[:COMMANDER_CHOICES_MAX]
+    if current is not None and current.is_active and all(pk != current.pk for pk, _ in rows):
+        rows.append((current.pk, current.get_username()))
+    return rows, more
 
 
 class SeverityField(forms.ModelChoiceField[Severity]):
@@ -79,9 +94,23 @@ class SeverityForm(forms.Form):
 
 
 class AssignForm(forms.Form):
+    """A commander picked from the list (``commander``: an id, empty for nobody) or typed
+    (``commander_username``, for people past the list's first COMMANDER_CHOICES_MAX)."""
+
     commander = forms.ModelChoiceField(
         queryset=commander_options(),
         required=False,
         empty_label="— nobody —",
         error_messages={"invalid_choice": "That person is not an active user."},
     )
+    commander_username = forms.CharField(required=False, max_length=150, strip=True)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        typed = cleaned.get("commander_username")
+        if typed:
+            found = commander_options().filter(username=typed).first()
+            if found is None:
+                raise forms.ValidationError(f"No active user named “{typed}”.")
+            cleaned["commander"] = found
+        return cleaned

@@ -38,7 +38,7 @@ from .forms import (
     NoteForm,
     ResolveForm,
     SeverityForm,
-    commander_options,
+    commander_choices,
     severity_options,
 )
 from .models import Incident, Source, Status
@@ -192,10 +192,15 @@ def _detail_context(
         "resolve_form": bound.get("resolve") or ResolveForm(),
         # The pickers' options as plain rows: one query each (a form field's choices would count
         # the rows first and read them through a server-side cursor).
-        "commanders": list(commander_options().values_list("pk", "username")) if "assign" in allowed else [],
+        **_commander_picker(incident, allowed),
         "severities": (list(severity_options().values_list("name", "label")) if "change_severity" in allowed
                        else []),
     }
+
+
+def _commander_picker(incident: Incident, allowed: set[str]) -> dict[str, Any]:
+    rows, more = commander_choices(incident.commander) if "assign" in allowed else ([], False)
+    return {"commanders": rows, "more_commanders": more}
 
 
 def _timeline_before(request: HtmxHttpRequest) -> int | None:

@@ -3,13 +3,16 @@ message, and a refused action is a 4xx with the reason next to the form."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
 from incidents import lifecycle
+from incidents.forms import COMMANDER_CHOICES_MAX
 from incidents.models import EventKind, Incident, Source, Status
 
 if TYPE_CHECKING:
@@ -185,3 +188,25 @@ def test_it_takes_actions_only_by_post_from_signed_in_users(responder_client, tr
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
     assert fresh(triggered_p1).status == Status.TRIGGERED
+
+
+def test_the_commander_picker_lists_the_first_200_people_and_takes_anyone_else_by_username(
+    responder_client, triggered_p1, responder
+):
+    User.objects.bulk_create([User(username=f"eng{i:04d}", email=f"eng{i:04d}@example.com") for i in range(400)])
+    page = responder_client.get(f"/incidents/{triggered_p1.pk}/").content.decode()
+    picker = page[page.index('name="commander" aria-label="Commander"'):]
+    picker = picker[:picker.index("</select>")]
+    assert picker.count("<option") == 1 + COMMANDER_CHOICES_MAX  # "nobody" and the first 200
+    assert "eng0399" not in picker and 'data-testid="commander-username"' in page
+
+    html = post(responder_client, "assign", triggered_p1, {"commander": "", "commander_username": "eng0399"})
+    assert fresh(triggered_p1).commander.username == "eng0399"  # type: ignore[union-attr]
+    assert "Commander: eng0399." in html.content.decode()
+    # The commander is listed (and selected) though past the first 200.
+    page = responder_client.get(f"/incidents/{triggered_p1.pk}/").content.decode()
+    assert re.search(r'<option value="\d+" selected>eng0399</option>', page)
+
+    refused = post(responder_client, "assign", triggered_p1, {"commander": "", "commander_username": "nobody-here"})
+    assert refused.status_code == 400 and "No active user named “nobody-here”." in refused.content.decode()
+    assert fresh(triggered_p1).commander.username == "eng0399"  # type: ignore[union-attr]
