@@ -213,12 +213,13 @@ def _timeline_before(request: HtmxHttpRequest) -> int | None:
     return int(raw)
 
 
-def _timeline_context(request: HtmxHttpRequest, incident: Incident) -> dict[str, Any]:
+def _timeline_context(request: HtmxHttpRequest, incident: Incident,
+                      version: tuple[int, str] | None = None) -> dict[str, Any]:
     """The newest TIMELINE_LIMIT events (or those before ``?timeline_before=``), the links to older
     and newest events (hx-get for the fragment, href for the page without JS) and the poll URL,
     which carries the version shown so an unchanged timeline answers 204. Events are never edited,
     so the rendered rows are reused while the version (count and newest time) stays the same."""
-    counted = incident_timeline_version(incident=incident)
+    counted = version or incident_timeline_version(incident=incident)
 
     def rows(before: int | None) -> dict[str, Any]:
         window = incident_timeline_window(incident=incident, before=before, limit=TIMELINE_LIMIT, version=counted)
@@ -268,12 +269,19 @@ def incident_timeline_partial(request: HtmxHttpRequest, pk: int) -> HttpResponse
     """The timeline alone; the detail page polls it so events from others appear. The poll sends
     ``since``, the version it shows: while no event was added the answer is 204 with no body."""
     since = request.GET.get("since")
-    if since and since == incident_timeline_version(incident=pk)[1]:  # before loading the incident
+    version = incident_timeline_version(incident=pk)  # before loading the incident
+    if since and since == version[1]:
         return HttpResponse(status=204)
-    incident = _get_incident(request, pk)
-    context = _timeline_context(request, incident)
-    return _inline(render(request, f"{DETAIL}#timeline", {**context, "incident": incident},
-                          status=400 if context["timeline_error"] else 200))
+
+    def section() -> dict[str, Any]:
+        incident = _get_incident(request, pk)
+        context = _timeline_context(request, incident, version=version)
+        html = render_to_string(f"{DETAIL}#timeline", {**context, "incident": incident}, request)
+        return {"html": html, "status": 400 if context["timeline_error"] else 200}
+
+    # The same for everyone watching this version: drawn once per version and "older" cursor.
+    drawn = fragments.cached(("timeline-section", pk, version[1], request.GET.get("timeline_before", "")), section)
+    return _inline(HttpResponse(drawn["html"], status=drawn["status"]))
 
 
 def _panels(request: HtmxHttpRequest, incident: Incident, *, status: int = 200, **kwargs: Any) -> HttpResponse:

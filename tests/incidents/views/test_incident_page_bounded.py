@@ -97,3 +97,26 @@ def test_unchanged_polls_answer_204_after_one_query_or_two(
         count, body, status = queries(responder_client, polls[name].replace("&amp;", "&"), htmx=True)
         assert status == 204 and body == "", name
         assert count <= 2 + most, name  # the session and the user, then the version
+    # The escalation panel's version: the incident and its newest escalated or reopened event.
+    count, body, status = queries(responder_client, polls["escalation"].replace("&amp;", "&"), htmx=True)
+    assert status == 204 and body == "" and count <= 2 + 2
+
+
+def test_a_changed_list_is_drawn_once_per_version_for_everyone_watching(
+    responder_client: Client, login, other_responder, storm: tuple[Incident, Integration]
+) -> None:
+    incident, integration = storm
+    grow(incident, integration, 50)
+    html = responder_client.get(f"/incidents/{incident.pk}/").content.decode()
+    polls = {k: v.replace("&amp;", "&") for k, v in
+             re.findall(r'<(?:section|div) id="([^"]+)"[^>]* hx-get="([^"]+)" hx-trigger="every', html)}
+    grow(incident, integration, 5)  # both lists changed since the page was drawn
+    second = login(other_responder)
+    for name in ("alerts-body", "timeline"):
+        first_count, first, status = queries(responder_client, polls[name], htmx=True)
+        assert status == 200 and ("<strong>55</strong>" in first if name == "alerts-body" else "56 events" in first), first[:600]
+        # Someone else watching the same version gets the same answer from memory: the version
+        # queries only, no incident, rows or rendering.
+        count, again, status = queries(second, polls[name], htmx=True)
+        assert status == 200 and again == first, name
+        assert count < first_count and count <= 2 + 2, name

@@ -11,11 +11,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.models import Incident
 from incidents.selectors import incident_get_for_user
+from opsportal.lib import fragments
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
 
@@ -76,8 +78,14 @@ def incident_alerts(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
     counts = selectors.alert_counts_for_incident(user=request.user, incident=incident_pk)
     if request.GET.get("since") == counts.version:
         return HttpResponse(status=204)
-    incident = _get_incident(request, incident_pk)
-    return render(request, ALERTS_BODY, alerts_panel_context(request, incident, view=view, counts=counts))
+
+    def body() -> dict[str, Any]:
+        incident = _get_incident(request, incident_pk)
+        context = alerts_panel_context(request, incident, view=view, counts=counts)
+        return {"html": render_to_string(ALERTS_BODY, context, request)}
+
+    # The body is the same for everyone watching this version: drawn once per version and view.
+    return HttpResponse(fragments.cached(("alerts-body", incident_pk, counts.version, view.query()), body)["html"])
 
 
 @require_GET
