@@ -3,16 +3,20 @@ editor with a live preview, and routes. Anyone signed in reads; editing is for s
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.models import Incident
 from incidents.registry import registry
 from incidents.selectors import incident_get_for_user
+from opsportal.lib import fragments
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
 from opsportal.lib.views import apply_error, staff_required
@@ -46,8 +50,13 @@ def incident_deliveries(request: HtmxHttpRequest, incident_pk: int) -> HttpRespo
     counts = selectors.delivery_counts_for_incident(user=request.user, incident=incident_pk)
     if request.GET.get("since") == counts.version:  # before loading the incident
         return HttpResponse(status=204)
-    incident = _incident(request, incident_pk)
-    return render(request, DELIVERIES_PANEL, deliveries_panel_context(request, incident, view=view, counts=counts))
+
+    def draw(extra: dict[str, Any]) -> str:
+        context = deliveries_panel_context(request, _incident(request, incident_pk), view=view, counts=counts)
+        return render_to_string(DELIVERIES_PANEL, {**context, **extra}, request)
+
+    # The same for everyone watching this version and view (but their forms' CSRF token).
+    return HttpResponse(fragments.shared_html(("deliveries", incident_pk, counts.version, view.query()), request, draw))
 
 
 @require_GET

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.locmem import LocMemCache
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
 from django.utils import timezone
 
 FRAGMENT_SECONDS = 60
@@ -38,6 +40,18 @@ def cached(parts: tuple[object, ...], render: Callable[[], dict[str, Any]]) -> d
         found = render()
         _cache.set(key, found)
     return found
+
+
+# Stands for the CSRF token in a shared fragment; each answer gets its own request's token.
+_CSRF_SLOT = "opsportal-csrf-slot-5e0c2b"
+
+
+def shared_html(parts: tuple[object, ...], request: HttpRequest, draw: Callable[[dict[str, Any]], str]) -> str:
+    """HTML that is the same for everyone seeing ``parts`` except the CSRF token in its forms: drawn
+    once by ``draw(extra)`` (which adds ``extra`` to its template context, standing in for the token)
+    and handed to each request with that request's token."""
+    html: str = cached(parts, lambda: {"html": draw({"csrf_token": _CSRF_SLOT})})["html"]
+    return html.replace(_CSRF_SLOT, get_token(request)) if _CSRF_SLOT in html else html
 
 
 def clear() -> None:

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 from incidents import lifecycle
@@ -158,3 +159,26 @@ def test_a_bad_page_or_status_is_a_400_in_the_panel(responder_client: Client, bu
     # On the page the panel names the error and shows the newest deliveries.
     page = responder_client.get(f"/incidents/{busy.pk}/?deliveries_page=0").content.decode()
     assert "deliveries_page must be a page number" in page and len(rows(panel(page))) == PAGE_SIZE
+
+
+def test_a_refresh_drawn_for_one_person_gives_the_next_their_own_working_retry_form(
+    responder: User, other_responder: User, busy: Incident
+) -> None:
+    """The redrawn panel is kept per version and shared; each answer carries its reader's CSRF token."""
+    url = f"/notifications/incidents/{busy.pk}/deliveries?deliveries_status=failed"
+    forms = []
+    for user in (responder, other_responder):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        client.get(f"/incidents/{busy.pk}/")  # the page sets the CSRF cookie, as in a browser
+        html = client.get(url, headers={"HX-Request": "true"}).content.decode()
+        form = re.search(r'<form method="post" action="(/notifications/deliveries/(\d+)/retry[^"]*)"[^>]*>'
+                         r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">', html)
+        assert form is not None
+        forms.append((client, form))
+    assert forms[0][1].group(3) != forms[1][1].group(3)  # not one person's token handed to the other
+    for client, form in forms:
+        # Without JS: a plain form post with the token in the page.
+        answer = client.post(form.group(1).replace("&amp;", "&"), {"csrfmiddlewaretoken": form.group(3)})
+        assert answer.status_code in (200, 302), answer.content[:300]
+        assert Delivery.objects.get(pk=form.group(2)).status == "pending"
