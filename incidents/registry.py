@@ -33,12 +33,17 @@ TIMELINE_CHANGED = "timeline-changed"
 
 @dataclass(frozen=True)
 class IncidentPanel:
-    """A section of the incident page: ``template`` rendered with ``context(request, incident)``."""
+    """A section of the incident page: ``template`` rendered with ``context(request, incident)``.
+
+    ``shared``, when given, names what the rendered panel depends on besides the incident (a
+    version, say): a panel that is the same for everyone who sees that (but the CSRF token of its
+    forms) is drawn once per process and version and reused (``opsportal.lib.fragments``)."""
 
     name: str
     template: str
     context: Callable[[HttpRequest, Incident], dict[str, Any]]
     order: int = 100
+    shared: Callable[[HttpRequest, Incident], tuple[object, ...]] | None = None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from opsportal.lib import fragments
+from opsportal.lib import fragments, memo
 from opsportal.lib.durations import compact
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
@@ -258,9 +258,10 @@ def _timeline_context(request: HtmxHttpRequest, incident: Incident,
 @login_required
 @vary_on_headers("HX-Request")
 def incident_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    incident = _get_incident(request, pk)
-    context = _detail_context(request, incident)
-    return _inline(render(request, DETAIL, context, status=400 if context["timeline_error"] else 200))
+    with memo.scope():  # panels asking the same question (a version) read it once
+        incident = _get_incident(request, pk)
+        context = _detail_context(request, incident)
+        return _inline(render(request, DETAIL, context, status=400 if context["timeline_error"] else 200))
 
 
 @require_GET

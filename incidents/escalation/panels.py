@@ -35,6 +35,12 @@ def panel_context(request: HttpRequest, incident: Incident, *, version: str | No
     }
 
 
+def _shared(request: HttpRequest, incident: Incident) -> tuple[object, ...]:
+    """The panel is the same for everyone while its version holds (users and schedules listed by
+    name, nobody's own state), so the incident page draws it once per version."""
+    return (plan_version(incident),)
+
+
 def register() -> None:
-    registry.add_incident_panel(IncidentPanel("escalation", PANEL, panel_context, order=30))
+    registry.add_incident_panel(IncidentPanel("escalation", PANEL, panel_context, order=30, shared=_shared))
     registry.add_nav_entry(NavEntry("Escalation", "escalation:policies", current=("escalation",), order=35))

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, Status, TimelineEvent
+from opsportal.lib import memo
 
 from . import reach
 from .snapshot import PolicySnapshot
@@ -63,8 +64,9 @@ def plan_version(incident: Incident, *, now: datetime | None = None) -> str:
     timeline_incident_escalation: one entry read) and the minute, since who a pending step reaches
     follows the schedules' rotations over time. The panel's poll answers 204 while it holds."""
     now = now or timezone.now()
-    latest = (TimelineEvent.objects.filter(incident=incident, kind__in=[EventKind.REOPENED, EventKind.ESCALATED])
-              .order_by("-created_at", "-id").values_list("id", flat=True).first())
+    latest = memo.get(("escalation.latest_event", incident.pk), lambda: (
+        TimelineEvent.objects.filter(incident=incident, kind__in=[EventKind.REOPENED, EventKind.ESCALATED])
+        .order_by("-created_at", "-id").values_list("id", flat=True).first()))
     stamps = (incident.updated_at, incident.next_escalation_at, incident.opened_at)
     parts = [incident.status, incident.escalation_level, incident.escalation_repeat, incident.escalation_policy_id,
              *(int(t.timestamp() * 1_000_000) if t else 0 for t in stamps), latest or 0,
