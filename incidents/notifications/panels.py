@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from incidents.models import Incident
 from incidents.registry import IncidentPanel, NavEntry, registry
-from opsportal.lib import stamps
+from opsportal.lib import memo, stamps
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.views import url_for_each
 
@@ -95,7 +95,7 @@ def deliveries_panel_context(request: HttpRequest, incident: Incident, *, view: 
             view = DeliveriesView.from_query(request.GET)
         except ApplicationError as exc:
             view, error = DeliveriesView(), exc.message
-    counts = counts or selectors.delivery_counts_for_incident(user=request.user, incident=incident)
+    counts = counts or _counts(request, incident)
     page = selectors.delivery_page_for_incident(user=request.user, incident=incident, counts=counts,
                                                 status=view.status, page=view.page, per_page=PAGE_SIZE)
     fragment = reverse("notifications:incident-deliveries", args=[incident.pk])
@@ -135,6 +135,19 @@ def deliveries_panel_context(request: HttpRequest, incident: Incident, *, view: 
     }
 
 
+def _counts(request: HttpRequest, incident: Incident) -> selectors.DeliveryCounts:
+    """Read once per page (``memo.scope``): the shared-panel key and the panel both need them."""
+    return memo.get(("notifications.counts", incident.pk),
+                    lambda: selectors.delivery_counts_for_incident(user=request.user, incident=incident))
+
+
+def _shared(request: HttpRequest, incident: Incident) -> tuple[object, ...]:
+    """The same for everyone at this version of the deliveries and this view (but the CSRF token
+    of the retry forms)."""
+    return (_counts(request, incident).version, request.GET.urlencode())
+
+
 def register() -> None:
-    registry.add_incident_panel(IncidentPanel("deliveries", DELIVERIES_PANEL, deliveries_panel_context, order=40))
+    registry.add_incident_panel(IncidentPanel("deliveries", DELIVERIES_PANEL, deliveries_panel_context, order=40,
+                                              shared=_shared))
     registry.add_nav_entry(NavEntry("Notifications", "notifications:templates", current=("notifications",), order=40))

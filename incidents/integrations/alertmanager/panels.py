@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from incidents.models import Incident
 from incidents.registry import DashboardPanel, IncidentPanel, NavEntry, registry
-from opsportal.lib import fragments
+from opsportal.lib import fragments, memo
 from opsportal.lib.exceptions import ApplicationError
 
 from . import selectors, silences
@@ -76,7 +76,7 @@ def alerts_panel_context(request: HttpRequest, incident: Incident, *, view: Aler
             view = AlertsView.from_query(request.GET)
         except ApplicationError as exc:
             view, error = AlertsView(), exc.message
-    counts = counts or selectors.alert_counts_for_incident(user=request.user, incident=incident)
+    counts = counts or _counts(request, incident)
     shown_view = view
 
     def rows() -> dict[str, Any]:
@@ -148,8 +148,20 @@ def maintenance_notice_context(request: HttpRequest) -> dict[str, Any]:
     return {"active": active, "upcoming": upcoming}
 
 
+def _counts(request: HttpRequest, incident: Incident) -> selectors.AlertCounts:
+    """Read once per page (``memo.scope``): the shared-panel key and the panel both need them."""
+    return memo.get(("alertmanager.counts", incident.pk),
+                    lambda: selectors.alert_counts_for_incident(user=request.user, incident=incident))
+
+
+def _alerts_shared(request: HttpRequest, incident: Incident) -> tuple[object, ...]:
+    """The same for everyone at this version of the alerts and this view (the query string)."""
+    return (_counts(request, incident).version, request.GET.urlencode())
+
+
 def register() -> None:
-    registry.add_incident_panel(IncidentPanel("alerts", ALERTS_PANEL, alerts_panel_context, order=10))
+    registry.add_incident_panel(IncidentPanel("alerts", ALERTS_PANEL, alerts_panel_context, order=10,
+                                              shared=_alerts_shared))
     registry.add_incident_panel(IncidentPanel("silences", SILENCE_PANEL, silence_panel_context, order=20))
     registry.add_dashboard_panel(DashboardPanel("maintenance", MAINTENANCE_NOTICE, maintenance_notice_context))
     registry.add_nav_entry(NavEntry("Integrations", "alertmanager:list", current=("integrations", "maintenance"),
