@@ -421,6 +421,7 @@ def _elements(block: Any) -> Iterator[Any]:
 
 def _handler(server: SlackContractServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # one answer, no 40 ms wait for a delayed ACK between its writes
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet in tests
             return
 
