@@ -71,7 +71,7 @@ class SlackSender:
                                                                              outcome)
                 else:
                     channel = conversation.target
-                if self._held(channel, outcome):
+                if self._held(channel, outcome, state):
                     return outcome
                 first = pending.pop(0)
                 # Alerts that joined before the root went out are shown by the root itself (its
@@ -91,7 +91,7 @@ class SlackSender:
                 outcome.conversation.update(external_ref=ref, external_url=self._permalink(client, channel, root_ts))
                 state["root_stale"] = False
             if pending:
-                if self._held(channel, outcome):
+                if self._held(channel, outcome, state):
                     return outcome
                 reply = blocks.thread_reply([_update(d) for d in pending], incident_url=str(incident.get("url", "")))
                 answer = _call(client, "chat.postMessage", client.chat_postMessage, channel=channel,
@@ -115,11 +115,17 @@ class SlackSender:
         return outcome
 
     @staticmethod
-    def _held(channel: str, outcome: Outcome) -> bool:
-        """Wait for the channel's rate limit: the rest of the batch stays due until then."""
+    def _held(channel: str, outcome: Outcome, state: dict[str, Any]) -> bool:
+        """Wait for the channel's rate limit: the rest of the batch stays due until then. The slot
+        taken for the wait is kept in the conversation's state (``pace_slot``), and the flush at its
+        time sends on it without taking another."""
+        reserved = state.pop("pace_slot", None)
+        if reserved is not None:
+            return False  # the flush runs no sooner than the slot (its next_send_at)
         wait_until = pace_reserve(channel)
         if wait_until is None:
             return False
+        state["pace_slot"] = wait_until.isoformat()
         outcome.conversation["next_send_at"] = wait_until
         return True
 

@@ -80,7 +80,10 @@ def _retry_after(headers: dict[str, str | list[str]] | object) -> float | None:
 def pace_reserve(channel: str, *, now: datetime | None = None) -> datetime | None:
     """Take a slot for one message to ``channel`` (a GCRA limiter: SLACK_CHANNEL_MESSAGES_PER_SECOND
     with bursts of SLACK_CHANNEL_BURST, shared by every worker through the database). Returns None
-    when the message may go now, else the time it may go (and nothing is taken)."""
+    when the message may go now, else the later time of the slot taken for it: the caller sends
+    then without asking again. So twenty incidents opened at once into one channel are served a
+    slot each, a second apart, instead of all asking again at the same instant, every second, until
+    the last one is through."""
     now = now or timezone.now()
     interval = timedelta(seconds=1 / max(settings.SLACK_CHANNEL_MESSAGES_PER_SECOND, 0.001))
     allowance = interval * int(max(settings.SLACK_CHANNEL_BURST - 1, 0))
@@ -88,11 +91,9 @@ def pace_reserve(channel: str, *, now: datetime | None = None) -> datetime | Non
         row, _ = SlackChannelPace.objects.select_for_update().get_or_create(
             channel=channel[:255], defaults={"next_at": now})
         tat: datetime = max(row.next_at, now)
-        if tat - now > allowance:
-            return tat - allowance
         row.next_at = tat + interval
         row.save(update_fields=["next_at"])
-    return None
+    return tat - allowance if tat - now > allowance else None
 
 
 def pace_next(channel: str, *, now: datetime | None = None) -> datetime | None:

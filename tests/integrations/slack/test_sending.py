@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -176,6 +177,28 @@ def test_a_full_channel_waits_for_its_rate_limit(
     assert Delivery.objects.get(incident=second, channel="slack").status == "pending"
     assert waiting.next_send_at is not None and waiting.next_send_at > timezone.now()
     assert Delivery.objects.get(incident=first, channel="slack").status == "sent"
+
+
+def test_incidents_opened_at_once_into_one_channel_get_a_slot_each_and_go_out_at_it(
+    p3: Severity, slack_server: SlackContractServer, settings
+) -> None:
+    """Before, every waiting incident was told the same instant, and each time all of them asked
+    again for the one free slot: 20 incidents made 200 flushes that sent nothing."""
+    settings.SLACK_CHANNEL_BURST, settings.SLACK_CHANNEL_MESSAGES_PER_SECOND = 1, 20.0
+    # Slack lets a message through a few milliseconds early (as here, burst 2); the app keeps to 1.
+    slack_server.enforce_rate, slack_server.rate_burst, slack_server.rate_per_second = True, 2, 20.0
+    for n in range(5):
+        lifecycle.incident_open(title=f"Node {n} down", severity=p3, source=Source.WEB)
+    assert flush_all() == 1
+    waits = sorted(Conversation.objects.filter(channel="slack", deliveries__status="pending")
+                   .values_list("next_send_at", flat=True))
+    assert len(waits) == 4
+    assert all(0.04 <= (later - earlier).total_seconds() <= 0.06 for earlier, later in zip(waits, waits[1:], strict=False))
+    for at in waits:  # each flush at its slot sends, and nobody is turned away again
+        time.sleep(max(0.0, (at - timezone.now()).total_seconds()))
+        assert flush_all() == 1
+    assert len(slack_server.roots(C)) == 5
+    assert not [e for e in slack_server.state.refused if e[1] == "ratelimited"]
 
 
 def test_an_alert_storm_costs_an_incident_three_slack_calls_at_most(
