@@ -27,9 +27,9 @@ def test_an_opening_post_and_its_repeat_cost_a_fixed_number_of_statements(
     Route.objects.create(channel="slack", target="C0ROUTED")
     hook.post(_group("Warm", 3))  # the process reads its configuration once
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(13):
         assert hook.post(_group("Fresh", 1)).json()["action"] == "opened"
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(13):
         assert hook.post(_group("Wider", 50)).json()["action"] == "opened"
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         assert hook.post(_group("Wider", 50)).json()["action"] == "unchanged"
