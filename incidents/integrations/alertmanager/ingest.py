@@ -223,11 +223,17 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
 
 def _limit_lock_waits() -> None:
     """On PostgreSQL, give up waiting for a row lock (say, an incident someone's long transaction
-    holds) after a while: a 503 that Alertmanager retries beats a request that never answers."""
+    holds) after a while: a 503 that Alertmanager retries beats a request that never answers.
+    The hooks pool's connections start with that lock_timeout (opsportal/settings/integrations.py):
+    no statement for it there."""
     seconds = settings.ALERTMANAGER_LOCK_TIMEOUT_SECONDS
-    if connection.vendor == "postgresql" and seconds > 0:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])
+    if connection.vendor != "postgresql" or seconds <= 0:
+        return
+    timeout = f"{int(seconds * 1000)}ms"
+    if f"lock_timeout={timeout}" in connection.settings_dict.get("OPTIONS", {}).get("options", ""):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [timeout])
 
 
 def _fires_anew(alert: AlertIn, row: _Row | None) -> bool:
