@@ -12,6 +12,7 @@ instances are built for rows that are only written.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -34,36 +35,21 @@ def insert_records(
         objs = [model(**record) for record in records]
         model._default_manager.bulk_create(objs, batch_size=BATCH, ignore_conflicts=ignore_conflicts)
         return
-    fields = [model._meta.get_field(name) for name in records[0]]
-    _execute(
-        f"INSERT INTO {_qn(model._meta.db_table)} ({_columns(fields)}) "
-        f"SELECT {_columns(fields)} FROM jsonb_to_recordset(%s::jsonb) AS r({_definitions(fields)})"
-        + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""),
-        fields,
-        records,
-    )
+    sql, fields = _insert_sql(model, tuple(records[0]), ignore_conflicts)
+    _execute(sql, fields, records)
 
 
 def update_records(model: type[models.Model], records: Sequence[dict[str, Any]]) -> None:
     """UPDATE rows by primary key: each record has ``id`` and the same other fields to set."""
     if not records:
         return
-    names = [name for name in records[0] if name != "id"]
+    names = tuple(name for name in records[0] if name != "id")
     if connection.vendor != "postgresql":
         objs = [model(**record) for record in records]
         model._default_manager.bulk_update(objs, names, batch_size=BATCH)
         return
-    pk = model._meta.pk
-    assert pk is not None and pk.column is not None
-    fields: list[Any] = [model._meta.get_field(name) for name in names]
-    assignments = ", ".join(f"{_qn(f.column)} = r.{_qn(f.column)}" for f in fields)
-    _execute(
-        f"UPDATE {_qn(model._meta.db_table)} AS t SET {assignments} "
-        f"FROM jsonb_to_recordset(%s::jsonb) AS r({_definitions([pk, *fields])}) "
-        f"WHERE t.{_qn(pk.column)} = r.{_qn(pk.column)}",
-        [pk, *fields],
-        records,
-    )
+    sql, fields = _update_sql(model, names)
+    _execute(sql, fields, records)
 
 
 def touch_seen(model: type[models.Model], ids: list[int], now: datetime) -> None:
@@ -87,6 +73,29 @@ def touch_seen(model: type[models.Model], ids: list[int], now: datetime) -> None
 
 def id_chunks(ids: list[int]) -> list[list[int]]:
     return [ids[i:i + IDS_PER_STATEMENT] for i in range(0, len(ids), IDS_PER_STATEMENT)]
+
+
+# The statements are built once per model and set of fields: a storm sends the same few thousands
+# of times a second (PostgreSQL only, so the quoting and column types are the same for every connection).
+@functools.cache
+def _insert_sql(model: type[models.Model], names: tuple[str, ...], ignore_conflicts: bool) -> tuple[str, list[Any]]:
+    fields = [model._meta.get_field(name) for name in names]
+    sql = (f"INSERT INTO {_qn(model._meta.db_table)} ({_columns(fields)}) "
+           f"SELECT {_columns(fields)} FROM jsonb_to_recordset(%s::jsonb) AS r({_definitions(fields)})"
+           + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
+    return sql, fields
+
+
+@functools.cache
+def _update_sql(model: type[models.Model], names: tuple[str, ...]) -> tuple[str, list[Any]]:
+    pk = model._meta.pk
+    assert pk is not None and pk.column is not None
+    fields: list[Any] = [pk, *(model._meta.get_field(name) for name in names)]
+    assignments = ", ".join(f"{_qn(f.column)} = r.{_qn(f.column)}" for f in fields[1:])
+    sql = (f"UPDATE {_qn(model._meta.db_table)} AS t SET {assignments} "
+           f"FROM jsonb_to_recordset(%s::jsonb) AS r({_definitions(fields)}) "
+           f"WHERE t.{_qn(pk.column)} = r.{_qn(pk.column)}")
+    return sql, fields
 
 
 def _execute(sql: str, fields: list[Any], records: Sequence[dict[str, Any]]) -> None:
