@@ -9,11 +9,14 @@ rolls back, and it joins the winner's incident.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Case, QuerySet, Value, When
 
 from incidents.models import OPEN_STATUSES, Incident, Status
@@ -56,12 +59,26 @@ def current_incident_locked(hashed: str) -> Incident | None:
     """The group's open incident, else its most recent one in any state (resolved within the
     reopen window, or not), row-locked until the webhook's transaction ends: one query either way.
     The caller checks the status it gets: PostgreSQL returns the row as it is after any wait for
-    the lock, so an incident resolved meanwhile comes back resolved."""
+    the lock, so an incident resolved meanwhile comes back resolved.
+
+    Every post asks this once per group, so the ORM compiles the query once per process (compiling
+    it cost more CPU than PostgreSQL takes to answer it) and each post runs that SQL with its key."""
+    sql, params, at = _current_incident_sql(connection.vendor)
+    return next(iter(Incident.objects.raw(sql, [*params[:at], hashed, *params[at + 1:]])), None)
+
+
+_GROUP = "\x00group key\x00"  # marks the group key's place among the compiled query's parameters
+
+
+@functools.cache
+def _current_incident_sql(vendor: str) -> tuple[str, tuple[Any, ...], int]:
+    """(SQL, parameters, index of the group key among them) of the current-incident query."""
     open_first = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1))
-    return (
-        _for_group(hashed).select_for_update().annotate(open_first=open_first)
-        .order_by("open_first", "-opened_at", "-pk").first()
-    )
+    query = (_for_group(_GROUP).select_for_update().annotate(open_first=open_first)
+             .order_by("open_first", "-opened_at", "-pk")[:1]).query
+    with transaction.atomic(savepoint=False):  # select_for_update compiles only inside a transaction
+        sql, params = query.sql_with_params()
+    return sql, tuple(params), list(params).index(_GROUP)
 
 
 def reopenable(incident: Incident | None, integration: Integration, now: datetime) -> bool:
