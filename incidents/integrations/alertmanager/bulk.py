@@ -1,4 +1,4 @@
-"""Bulk INSERT and UPDATE of plain row records in one statement each, however many rows.
+"""Bulk INSERT, UPDATE and SELECT of plain row records in one statement each, however many rows.
 
 Django's ``bulk_create`` binds every value as its own parameter (10,000 alerts x 13 columns =
 130,000 parameters, seconds of psycopg's client-side binding) and ``bulk_update`` builds one
@@ -71,6 +71,34 @@ def touch_seen(model: type[models.Model], ids: list[int], now: datetime) -> None
         )
 
 
+def rows_where(
+    model: type[models.Model], fields: tuple[str, ...], *, equal: tuple[str, Any],
+    any_of: tuple[str, list[Any]] | None = None,
+) -> list[tuple[Any, ...]]:
+    """``values_list(*fields)`` of the rows whose ``equal`` field has that value and, with
+    ``any_of``, whose field is one of those values. On PostgreSQL one statement built once per
+    model and fields, the list as one array parameter: the ORM compiles the query again on every
+    call and binds each listed value on its own, which cost a repeat post more CPU than
+    PostgreSQL takes to answer. JSON fields are decoded as the ORM decodes them."""
+    name, value = equal
+    if connection.vendor != "postgresql":
+        matching = model._default_manager.filter(**{name: value})
+        if any_of is not None:
+            matching = matching.filter(**{f"{any_of[0]}__in": any_of[1]})
+        return list(matching.values_list(*fields))
+    sql, decoded = _select_sql(model, fields, name, any_of[0] if any_of is not None else None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value] if any_of is None else [value, any_of[1]])
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    if not decoded:
+        return rows
+    return [
+        tuple(v if i not in decoded or v is None else decoded[i].from_db_value(v, None, connection)
+              for i, v in enumerate(row))
+        for row in rows
+    ]
+
+
 def id_chunks(ids: list[int]) -> list[list[int]]:
     return [ids[i:i + IDS_PER_STATEMENT] for i in range(0, len(ids), IDS_PER_STATEMENT)]
 
@@ -96,6 +124,20 @@ def _update_sql(model: type[models.Model], names: tuple[str, ...]) -> tuple[str,
            f"FROM jsonb_to_recordset(%s::jsonb) AS r({_definitions(fields)}) "
            f"WHERE t.{_qn(pk.column)} = r.{_qn(pk.column)}")
     return sql, fields
+
+
+@functools.cache
+def _select_sql(
+    model: type[models.Model], names: tuple[str, ...], equal: str, any_of: str | None
+) -> tuple[str, dict[int, Any]]:
+    """The SELECT of :func:`rows_where`, and the JSON fields among its columns by position."""
+    fields: list[Any] = [model._meta.get_field(name) for name in (*names, equal, *([any_of] if any_of else []))]
+    where = f"{_qn(fields[len(names)].column)} = %s"
+    if any_of is not None:
+        where += f" AND {_qn(fields[-1].column)} = ANY(%s)"
+    fields = fields[:len(names)]
+    sql = f"SELECT {_columns(fields)} FROM {_qn(model._meta.db_table)} WHERE {where}"
+    return sql, {i: f for i, f in enumerate(fields) if isinstance(f, models.JSONField)}
 
 
 def _execute(sql: str, fields: list[Any], records: Sequence[dict[str, Any]]) -> None:

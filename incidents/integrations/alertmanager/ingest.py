@@ -301,10 +301,9 @@ def _rows(incident: Incident | None, fingerprints: list[str]) -> dict[str, _Row]
     one query rather than a huge IN list."""
     if incident is None or not fingerprints:
         return {}
-    rows = AlertRow.objects.filter(incident=incident)
-    if len(fingerprints) <= CHUNK:
-        rows = rows.filter(fingerprint__in=fingerprints)
-    return {r[0]: _Row(*r[1:]) for r in rows.values_list("fingerprint", *_Row._fields)}
+    rows = bulk.rows_where(AlertRow, ("fingerprint", *_Row._fields), equal=("incident", incident.pk),
+                           any_of=("fingerprint", fingerprints) if len(fingerprints) <= CHUNK else None)
+    return {r[0]: _Row(*r[1:]) for r in rows}
 
 
 def _apply(
