@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -92,11 +92,14 @@ def rows_where(
         rows: list[tuple[Any, ...]] = cursor.fetchall()
     if not decoded:
         return rows
-    return [
-        tuple(v if i not in decoded or v is None else decoded[i].from_db_value(v, None, connection)
-              for i, v in enumerate(row))
-        for row in rows
-    ]
+    decoded_rows = []
+    for row in rows:
+        values = list(row)
+        for i, load in decoded:
+            if values[i] is not None:
+                values[i] = load(values[i])
+        decoded_rows.append(tuple(values))
+    return decoded_rows
 
 
 def id_chunks(ids: list[int]) -> list[list[int]]:
@@ -129,15 +132,17 @@ def _update_sql(model: type[models.Model], names: tuple[str, ...]) -> tuple[str,
 @functools.cache
 def _select_sql(
     model: type[models.Model], names: tuple[str, ...], equal: str, any_of: str | None
-) -> tuple[str, dict[int, Any]]:
-    """The SELECT of :func:`rows_where`, and the JSON fields among its columns by position."""
+) -> tuple[str, list[tuple[int, Callable[[str], Any]]]]:
+    """The SELECT of :func:`rows_where`, and how to decode its JSON columns, by position (as
+    JSONField.from_db_value does for a plain column)."""
     fields: list[Any] = [model._meta.get_field(name) for name in (*names, equal, *([any_of] if any_of else []))]
     where = f"{_qn(fields[len(names)].column)} = %s"
     if any_of is not None:
         where += f" AND {_qn(fields[-1].column)} = ANY(%s)"
     fields = fields[:len(names)]
     sql = f"SELECT {_columns(fields)} FROM {_qn(model._meta.db_table)} WHERE {where}"
-    return sql, {i: f for i, f in enumerate(fields) if isinstance(f, models.JSONField)}
+    return sql, [(i, functools.partial(json.loads, cls=f.decoder)) for i, f in enumerate(fields)
+                 if isinstance(f, models.JSONField)]
 
 
 def _execute(sql: str, fields: list[Any], records: Sequence[dict[str, Any]]) -> None:
