@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,7 +80,7 @@ def deliveries_for_event(
     ])
     pending = sorted({d.conversation_id for d in created if d.status == S.PENDING})
     if pending:
-        transaction.on_commit(lambda: _enqueue(pending, together=True))
+        transaction.on_commit(lambda: _enqueue_unless_recent(pending))
     return created
 
 
@@ -150,17 +151,44 @@ def _conversations(incident: Incident, keys: set[tuple[str, str]]) -> dict[tuple
     return {key: known[key] for key in keys if key in known}
 
 
-def _enqueue(conversation_ids: list[int], *, together: bool = False) -> None:
+# Conversation id -> when (time.monotonic) this process last handed its flush to the workers.
+_enqueued_at: dict[int, float] = {}
+_ENQUEUED_KEPT = 10_000
+
+
+def _enqueue_unless_recent(conversation_ids: list[int]) -> None:
+    """Enqueue the flush of the conversations one commit made due, leaving out those this process
+    enqueued less than NOTIFY_COALESCE_SECONDS ago (a storm's posts add to the same few threads
+    many times a second, and each publish cost a post about half a millisecond of CPU). Nothing
+    waits longer for it: that flush has not run yet and will send these deliveries too, or it has
+    sent and started the conversation's quiet time, during which a flush sends nothing and the
+    sweep sends what is due when it ends. A new incident's conversations are always enqueued."""
+    quiet = settings.NOTIFY_COALESCE_SECONDS
+    if quiet <= 0:
+        _enqueue(conversation_ids, together=True)
+        return
+    now = time.monotonic()
+    due = [pk for pk in conversation_ids if _enqueued_at.get(pk, -quiet) <= now - quiet]
+    if due and _enqueue(due, together=True):
+        if len(_enqueued_at) > _ENQUEUED_KEPT:
+            for pk, at in list(_enqueued_at.items()):
+                if at <= now - quiet:
+                    _enqueued_at.pop(pk, None)
+        _enqueued_at.update(dict.fromkeys(due, now))
+
+
+def _enqueue(conversation_ids: list[int], *, together: bool = False) -> bool:
     """Hand the flushes to the workers: the few conversations one commit made due in one broker
     message (``together``), the sweep's many one message each so that workers share them. When
-    the broker is down the sweep sends them later."""
+    the broker is down the sweep sends them later (False)."""
     batches = [conversation_ids] if together else [[pk] for pk in conversation_ids]
     for batch in batches:
         try:
             current_app.send_task(FLUSH_TASK, args=batch)
         except Exception:  # noqa: BLE001 - any broker failure: the delivery rows are the record
             log.warning("could not enqueue a flush; the outbox sweep will send it", extra={"conversations": batch})
-            return
+            return False
+    return True
 
 
 def conversation_flush(conversation_id: int, *, now: datetime | None = None) -> int:
