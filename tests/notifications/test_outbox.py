@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from celery import current_app
 from django.utils import timezone
 
 from incidents import lifecycle
@@ -164,7 +165,7 @@ def test_a_thread_just_handed_to_a_worker_is_not_published_again_and_loses_nothi
     settings.NOTIFY_COALESCE_SECONDS = 3.0
     monkeypatch.setattr(outbox, "_enqueued_at", {})
     published: list[list[int]] = []
-    monkeypatch.setattr(outbox.current_app, "send_task", lambda name, args: published.append(list(args)))
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append(list(args)))
 
     with django_capture_on_commit_callbacks(execute=True):
         incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
