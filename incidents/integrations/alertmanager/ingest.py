@@ -27,11 +27,11 @@ from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.models import LABELS_MAX_BYTES, OPEN_STATUSES, EventKind, Incident, Source, Status
-from opsportal.lib import memo
+from opsportal.lib import bulk, memo
 from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ConflictError
 
-from . import bulk, grouping, metrics
+from . import grouping, metrics
 from .maintenance import maintenance_window_matching, maintenance_windows_active
 from .models import Alert as AlertRow
 from .models import AlertStatus, Integration, MaintenanceWindow, WebhookDelivery
