@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from incidents.models import EventKind, Incident, TimelineEvent
 from incidents.registry import registry
-from opsportal.lib import memo
+from opsportal.lib import bulk, memo
 from opsportal.lib.exceptions import ConflictError, NotFoundError
 
 from . import metrics, routing
@@ -42,7 +42,7 @@ FLUSH_TASK = "incidents.notifications.tasks.conversation_flush_task"
 
 def deliveries_for_event(
     event: TimelineEvent, *, targets: Sequence[tuple[str, str]] | None = None
-) -> list[Delivery]:
+) -> Sequence[Delivery]:
     """Write the deliveries announcing ``event`` on every channel that announces its kind, to
     every routed target. Call inside the transaction that wrote the event; the sends are
     enqueued when it commits. A channel without credentials gets preview rows, never sent.
@@ -69,7 +69,7 @@ def deliveries_for_event(
     if not rows:
         return []
     conversations = _conversations(incident, {(channel.name, target) for channel, target, _, _ in rows})
-    created = Delivery.objects.bulk_create([
+    created = bulk.insert_objects([
         Delivery(
             conversation=conversations[(channel.name, target)], incident=incident, event=event, kind=event.kind,
             channel=channel.name, target=target, payload=payload,
@@ -126,11 +126,11 @@ def _conversations(incident: Incident, keys: set[tuple[str, str]]) -> dict[tuple
     webhook post (``memo.scope``) what was found or made is kept for the post's later events."""
     known: dict[tuple[str, str], Conversation] = memo.get(("notifications.conversations", incident.pk), dict)
 
-    def make(missing: set[tuple[str, str]], *, ignore_conflicts: bool) -> list[Conversation]:
-        return Conversation.objects.bulk_create(
-            [Conversation(incident=incident, channel=channel, target=target) for channel, target in sorted(missing)],
-            ignore_conflicts=ignore_conflicts,
-        )
+    def make(missing: set[tuple[str, str]], *, ignore_conflicts: bool) -> Sequence[Conversation]:
+        made = [Conversation(incident=incident, channel=channel, target=target) for channel, target in sorted(missing)]
+        if ignore_conflicts:
+            return Conversation.objects.bulk_create(made, ignore_conflicts=True)
+        return bulk.insert_objects(made)
 
     def find(missing: set[tuple[str, str]]) -> None:
         rows = Conversation.objects.filter(incident=incident, channel__in={c for c, _ in missing},

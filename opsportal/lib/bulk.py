@@ -8,6 +8,11 @@ send all rows as a single JSON parameter and let ``jsonb_to_recordset`` unpack t
 
 Records are dicts keyed by field attname (``incident_id``, not ``incident``), so no model
 instances are built for rows that are only written.
+
+The same goes for the few rows a webhook post writes (its incident, timeline event, conversations,
+deliveries, raw delivery): :func:`insert_objects` saves model instances with one statement built
+once per model, where the ORM compiled each INSERT again, about as much CPU per row as PostgreSQL
+takes to store it.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
 
 BATCH = 1_000  # rows per statement for Django's own bulk methods
 IDS_PER_STATEMENT = 10_000  # stays under SQLite's 32,766 parameters
@@ -37,6 +44,24 @@ def insert_records(
         return
     sql, fields = _insert_sql(model, tuple(records[0]), ignore_conflicts)
     _execute(sql, fields, records)
+
+
+def insert_objects(objs: Sequence[M]) -> Sequence[M]:
+    """INSERT new instances of one model, as ``bulk_create`` does (field defaults and ``pre_save``,
+    e.g. ``auto_now_add``, applied; primary keys set; no signals sent), and return them."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        return model._default_manager.bulk_create(objs)
+    sql, fields = _insert_returning_sql(model)
+    records = [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs]
+    pk = model._meta.pk
+    assert pk is not None
+    for obj, (value,) in zip(objs, _execute(sql, fields, records, returning=True), strict=True):
+        setattr(obj, pk.attname, value)
+        obj._state.adding, obj._state.db = False, connection.alias
+    return objs
 
 
 def update_records(model: type[models.Model], records: Sequence[dict[str, Any]]) -> None:
@@ -118,6 +143,15 @@ def _insert_sql(model: type[models.Model], names: tuple[str, ...], ignore_confli
 
 
 @functools.cache
+def _insert_returning_sql(model: type[models.Model]) -> tuple[str, list[Any]]:
+    pk = model._meta.pk
+    assert pk is not None
+    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    sql, _ = _insert_sql(model, tuple(f.name for f in fields), False)
+    return f"{sql} RETURNING {_qn(pk.column)}", fields
+
+
+@functools.cache
 def _update_sql(model: type[models.Model], names: tuple[str, ...]) -> tuple[str, list[Any]]:
     pk = model._meta.pk
     assert pk is not None and pk.column is not None
@@ -145,7 +179,9 @@ def _select_sql(
                  if isinstance(f, models.JSONField)]
 
 
-def _execute(sql: str, fields: list[Any], records: Sequence[dict[str, Any]]) -> None:
+def _execute(
+    sql: str, fields: list[Any], records: Sequence[dict[str, Any]], *, returning: bool = False
+) -> list[tuple[Any, ...]]:
     names = [(f.attname, f.column, f) for f in fields]
     times = {f.attname for f in fields if isinstance(f, models.DateTimeField)}
     iso: dict[datetime, str] = {}  # most rows share first/last seen: format each instant once
@@ -163,6 +199,7 @@ def _execute(sql: str, fields: list[Any], records: Sequence[dict[str, Any]]) -> 
         rows.append(row)
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(rows, separators=(",", ":"))])
+        return cursor.fetchall() if returning else []
 
 
 def _columns(fields: list[Any]) -> str:

@@ -132,7 +132,7 @@ def alertmanager_ingest(
         outcomes = [_ingest_group(ctx, group) for group in grouping.groups_for(integration, payload)]
         primary = min(outcomes, key=lambda o: _SIGNIFICANCE.index(o.action), default=None)
         incident = primary.incident if primary else None
-        delivery = WebhookDelivery.objects.create(
+        [delivery] = bulk.insert_objects([WebhookDelivery(
             integration=integration,
             incident=incident,
             received_at=now,
@@ -141,7 +141,7 @@ def alertmanager_ingest(
             alert_count=len(payload.alerts),
             truncated_alerts=payload.truncated_alerts,
             body=body,
-        )
+        )])
         transaction.on_commit(lambda: _count(ctx))
     ids = list(dict.fromkeys(o.incident.pk for o in outcomes if o.incident is not None))
     return IngestResult(
