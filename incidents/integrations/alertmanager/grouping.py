@@ -64,7 +64,18 @@ def current_incident_locked(hashed: str) -> Incident | None:
     Every post asks this once per group, so the ORM compiles the query once per process (compiling
     it cost more CPU than PostgreSQL takes to answer it) and each post runs that SQL with its key."""
     sql, params, at = _current_incident_sql(connection.vendor)
-    return next(iter(Incident.objects.raw(sql, [*params[:at], hashed, *params[at + 1:]])), None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params[:at], hashed, *params[at + 1:]])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # The columns of a plain model query, in order (then open_first), converted as the ORM does.
+    fields: list[Any] = list(Incident._meta.concrete_fields)  # django-stubs types them as the base Field
+    values = list(row[:len(fields)])
+    for i, field in enumerate(fields):
+        for convert in (*connection.ops.get_db_converters(field.cached_col), *field.get_db_converters(connection)):
+            values[i] = convert(values[i], field.cached_col, connection)
+    return Incident.from_db(connection.alias, [f.attname for f in fields], values)
 
 
 _GROUP = "\x00group key\x00"  # marks the group key's place among the compiled query's parameters
