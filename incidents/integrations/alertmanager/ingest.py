@@ -196,6 +196,7 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
     if how != OPENED and incident.status != Status.CLOSED and (changes.joined or changes.refired or changes.resolved):
         _record_alerts_event(ctx, incident, changes, group)
     if ctx.payload.truncated_alerts and (how or changes.joined or changes.refired or changes.resolved):
+        _use_kept_severity(ctx, incident)
         lifecycle.record_event(
             incident, EventKind.NOTE, actor=None, source=Source.ALERTMANAGER,
             message=(
@@ -415,7 +416,17 @@ def _raise_severity(ctx: _Context, incident: Incident, alerts: list[AlertIn]) ->
         )
 
 
+def _use_kept_severity(ctx: _Context, incident: Incident) -> None:
+    """Give the incident its severity from the configuration this process keeps (the post's
+    severity picker), so announcing an event does not read the severity row again."""
+    if not Incident.severity.is_cached(incident):
+        kept = next((s for s in ctx.severities.by_name.values() if s.pk == incident.severity_id), None)
+        if kept is not None:
+            incident.severity = kept
+
+
 def _record_alerts_event(ctx: _Context, incident: Incident, changes: _Changes, group: grouping.Group) -> None:
+    _use_kept_severity(ctx, incident)
     lifecycle.record_event(
         incident, EventKind.ALERTS, actor=None, source=Source.ALERTMANAGER,
         message=_alerts_message(changes), data=_alerts_data(changes, group),

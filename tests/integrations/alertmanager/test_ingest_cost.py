@@ -35,6 +35,7 @@ def test_an_opening_post_and_its_repeat_cost_a_fixed_number_of_statements(
     saved = 1 if pool == "hooks" and connection.vendor == "postgresql" else 0
     Route.objects.create(channel="slack", target="C0ROUTED")
     hook.post(_group("Warm", 3))  # the process reads its configuration once
+    hook.post(_group("Warm", 4))  # ...and the templates of an "alerts" event
 
     # Counted as a live post counts them (BEGIN/COMMIT are SAVEPOINT/RELEASE inside the test's transaction).
     with django_assert_max_num_queries(13 - saved):
@@ -43,3 +44,5 @@ def test_an_opening_post_and_its_repeat_cost_a_fixed_number_of_statements(
         assert hook.post(_group("Wider", 50)).json()["action"] == "opened"
     with django_assert_max_num_queries(7 - saved):
         assert hook.post(_group("Wider", 50)).json()["action"] == "unchanged"
+    with django_assert_max_num_queries(12 - saved):  # 10 alerts join: one "alerts" event, its deliveries
+        assert hook.post(_group("Wider", 60)).json()["action"] == "updated"
