@@ -26,6 +26,7 @@ from django.utils import timezone
 from incidents.models import EventKind, Incident, TimelineEvent
 from incidents.registry import registry
 from opsportal.lib import bulk, memo
+from opsportal.lib.compiled import CompiledQuery
 from opsportal.lib.exceptions import ConflictError, NotFoundError
 
 from . import metrics, routing
@@ -133,8 +134,8 @@ def _conversations(incident: Incident, keys: set[tuple[str, str]]) -> dict[tuple
         return bulk.insert_objects(made)
 
     def find(missing: set[tuple[str, str]]) -> None:
-        rows = Conversation.objects.filter(incident=incident, channel__in={c for c, _ in missing},
-                                           target__in={t for _, t in missing})
+        # All of the incident's conversations (a few): one query compiled once per process.
+        rows = _INCIDENT_CONVERSATIONS.objects(incident.pk)
         known.update({(row.channel, row.target): row for row in rows if (row.channel, row.target) in missing})
 
     missing = keys - known.keys()
@@ -154,6 +155,10 @@ def _conversations(incident: Incident, keys: set[tuple[str, str]]) -> dict[tuple
 # Conversation id -> when (time.monotonic) this process last handed its flush to the workers.
 _enqueued_at: dict[int, float] = {}
 _ENQUEUED_KEPT = 10_000
+
+
+_INCIDENT_CONVERSATIONS = CompiledQuery(Conversation, lambda pk: Conversation.objects.filter(incident_id=pk),
+                                        marker=-1)
 
 
 def _enqueue_unless_recent(conversation_ids: list[int]) -> None:

@@ -9,17 +9,15 @@ rolls back, and it joins the winner's incident.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from django.db import connection, transaction
 from django.db.models import Case, QuerySet, Value, When
 
 from incidents.models import OPEN_STATUSES, Incident, Status
+from opsportal.lib.compiled import CompiledQuery
 
 from .models import Integration
 from .payload import AlertIn, Payload
@@ -63,33 +61,16 @@ def current_incident_locked(hashed: str) -> Incident | None:
 
     Every post asks this once per group, so the ORM compiles the query once per process (compiling
     it cost more CPU than PostgreSQL takes to answer it) and each post runs that SQL with its key."""
-    sql, params, at = _current_incident_sql(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params[:at], hashed, *params[at + 1:]])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    # The columns of a plain model query, in order (then open_first), converted as the ORM does.
-    fields: list[Any] = list(Incident._meta.concrete_fields)  # django-stubs types them as the base Field
-    values = list(row[:len(fields)])
-    for i, field in enumerate(fields):
-        for convert in (*connection.ops.get_db_converters(field.cached_col), *field.get_db_converters(connection)):
-            values[i] = convert(values[i], field.cached_col, connection)
-    return Incident.from_db(connection.alias, [f.attname for f in fields], values)
+    return next(iter(_CURRENT.objects(hashed)), None)
 
 
-_GROUP = "\x00group key\x00"  # marks the group key's place among the compiled query's parameters
-
-
-@functools.cache
-def _current_incident_sql(vendor: str) -> tuple[str, tuple[Any, ...], int]:
-    """(SQL, parameters, index of the group key among them) of the current-incident query."""
+def _current(hashed: str) -> QuerySet[Incident]:
     open_first = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1))
-    query = (_for_group(_GROUP).select_for_update().annotate(open_first=open_first)
-             .order_by("open_first", "-opened_at", "-pk")[:1]).query
-    with transaction.atomic(savepoint=False):  # select_for_update compiles only inside a transaction
-        sql, params = query.sql_with_params()
-    return sql, tuple(params), list(params).index(_GROUP)
+    return (_for_group(hashed).select_for_update().annotate(open_first=open_first)
+            .order_by("open_first", "-opened_at", "-pk")[:1])
+
+
+_CURRENT = CompiledQuery(Incident, _current, marker="\x00group key\x00")
 
 
 def reopenable(incident: Incident | None, integration: Integration, now: datetime) -> bool:
