@@ -30,7 +30,7 @@ def integration_for_token(token: str) -> Integration | None:
         return None
     digest = hash_token(token)
     integration = memo.config(("alertmanager.integration_by_token", digest),
-                              Integration.objects.filter(token_hash=digest).first, keep_none=False)
+                              lambda: Integration.objects.filter(token_hash=digest).first(), keep_none=False)
     if integration is None or not digests_match(integration.token_hash, digest):
         return None
     return integration
