@@ -116,9 +116,9 @@ def post(session: requests.Session, base: str, token: str, group: str, alerts: l
 
 def grow_incident(group: str, alerts: int, events: int) -> int:
     """Bulk-insert alerts (same fingerprints as ``alert(group, i)``) and timeline events."""
-    from incidents.integrations.alertmanager.bulk import insert_records
     from incidents.integrations.alertmanager.models import Alert
     from incidents.models import EventKind, Incident, Source, TimelineEvent
+    from opsportal.lib.bulk import insert_records
 
     incident = Incident.objects.get(title__startswith=group)
     existing = set(incident.alerts.values_list("fingerprint", flat=True))

@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from opsportal.lib import memo
+from opsportal.lib import bulk, memo
 from opsportal.lib.actors import Actor, stored_user
 from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ApplicationError, ConflictError, NotFoundError
@@ -88,7 +88,7 @@ def _record(
 ) -> TimelineEvent:
     """The timeline event and its outbox deliveries: to the routes, or only to ``targets``
     ((channel, target) pairs; an escalation names whom it pages)."""
-    event = TimelineEvent.objects.create(
+    [event] = bulk.insert_objects([TimelineEvent(
         incident=incident,
         kind=kind,
         actor=stored_user(actor),
@@ -96,7 +96,7 @@ def _record(
         message=message,
         data=data or {},
         created_at=at or timezone.now(),
-    )
+    )])
     transaction.on_commit(lambda: TRANSITIONS.labels(kind, source).inc())
     outbox.deliveries_for_event(event, targets=targets)
     return event
@@ -164,7 +164,7 @@ def incident_open(
     labels = validate_labels(labels or {})
     now = opened_at or timezone.now()
     response_due, resolve_due = severity.deadlines(now)
-    incident = Incident.objects.create(
+    [incident] = bulk.insert_objects([Incident(
         title=title.strip(),
         description=description,
         severity=severity,
@@ -176,7 +176,7 @@ def incident_open(
         opened_at=now,
         response_due_at=response_due,
         resolve_due_at=resolve_due,
-    )
+    )])
     memo.put(("incidents.opened_here", incident.pk), True)  # nothing refers to it yet: no lookups needed
     _record(incident, EventKind.OPENED, actor=actor, source=source,
             message=f"Opened as {severity.name} {severity.label}." + (f" {details}" if details else ""),

@@ -65,6 +65,12 @@ def _fresh_config() -> Iterator[None]:
 
 
 @pytest.fixture
+def hooks_pool(settings) -> None:
+    """Requests go through the hooks pool's short middleware list (bin/serve hooks)."""
+    settings.MIDDLEWARE = settings.HOOKS_MIDDLEWARE
+
+
+@pytest.fixture
 def responder(db: None) -> User:
     """An on-call engineer who works incidents."""
     return User.objects.create_user("responder", "responder@example.com", PASSWORD)

@@ -140,4 +140,4 @@ def policy_for(*, service: Service | None, explicit: EscalationPolicy | None = N
         return explicit
     if service is not None and service.escalation_policy_id is not None:
         return EscalationPolicy.objects.filter(pk=service.escalation_policy_id).first()
-    return memo.config("escalation.default_policy", EscalationPolicy.objects.filter(is_default=True).first)
+    return memo.config("escalation.default_policy", lambda: EscalationPolicy.objects.filter(is_default=True).first())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,8 @@ from django.utils import timezone
 
 from incidents.models import EventKind, Incident, TimelineEvent
 from incidents.registry import registry
-from opsportal.lib import memo
+from opsportal.lib import bulk, memo
+from opsportal.lib.compiled import CompiledQuery
 from opsportal.lib.exceptions import ConflictError, NotFoundError
 
 from . import metrics, routing
@@ -41,7 +43,7 @@ FLUSH_TASK = "incidents.notifications.tasks.conversation_flush_task"
 
 def deliveries_for_event(
     event: TimelineEvent, *, targets: Sequence[tuple[str, str]] | None = None
-) -> list[Delivery]:
+) -> Sequence[Delivery]:
     """Write the deliveries announcing ``event`` on every channel that announces its kind, to
     every routed target. Call inside the transaction that wrote the event; the sends are
     enqueued when it commits. A channel without credentials gets preview rows, never sent.
@@ -68,7 +70,7 @@ def deliveries_for_event(
     if not rows:
         return []
     conversations = _conversations(incident, {(channel.name, target) for channel, target, _, _ in rows})
-    created = Delivery.objects.bulk_create([
+    created = bulk.insert_objects([
         Delivery(
             conversation=conversations[(channel.name, target)], incident=incident, event=event, kind=event.kind,
             channel=channel.name, target=target, payload=payload,
@@ -79,7 +81,7 @@ def deliveries_for_event(
     ])
     pending = sorted({d.conversation_id for d in created if d.status == S.PENDING})
     if pending:
-        transaction.on_commit(lambda: _enqueue(pending, together=True))
+        transaction.on_commit(lambda: _enqueue_unless_recent(pending))
     return created
 
 
@@ -125,15 +127,15 @@ def _conversations(incident: Incident, keys: set[tuple[str, str]]) -> dict[tuple
     webhook post (``memo.scope``) what was found or made is kept for the post's later events."""
     known: dict[tuple[str, str], Conversation] = memo.get(("notifications.conversations", incident.pk), dict)
 
-    def make(missing: set[tuple[str, str]], *, ignore_conflicts: bool) -> list[Conversation]:
-        return Conversation.objects.bulk_create(
-            [Conversation(incident=incident, channel=channel, target=target) for channel, target in sorted(missing)],
-            ignore_conflicts=ignore_conflicts,
-        )
+    def make(missing: set[tuple[str, str]], *, ignore_conflicts: bool) -> Sequence[Conversation]:
+        made = [Conversation(incident=incident, channel=channel, target=target) for channel, target in sorted(missing)]
+        if ignore_conflicts:
+            return Conversation.objects.bulk_create(made, ignore_conflicts=True)
+        return bulk.insert_objects(made)
 
     def find(missing: set[tuple[str, str]]) -> None:
-        rows = Conversation.objects.filter(incident=incident, channel__in={c for c, _ in missing},
-                                           target__in={t for _, t in missing})
+        # All of the incident's conversations (a few): one query compiled once per process.
+        rows = _INCIDENT_CONVERSATIONS.objects(incident.pk)
         known.update({(row.channel, row.target): row for row in rows if (row.channel, row.target) in missing})
 
     missing = keys - known.keys()
@@ -150,17 +152,48 @@ def _conversations(incident: Incident, keys: set[tuple[str, str]]) -> dict[tuple
     return {key: known[key] for key in keys if key in known}
 
 
-def _enqueue(conversation_ids: list[int], *, together: bool = False) -> None:
+# Conversation id -> when (time.monotonic) this process last handed its flush to the workers.
+_enqueued_at: dict[int, float] = {}
+_ENQUEUED_KEPT = 10_000
+
+
+_INCIDENT_CONVERSATIONS = CompiledQuery(Conversation, lambda pk: Conversation.objects.filter(incident_id=pk),
+                                        marker=-1)
+
+
+def _enqueue_unless_recent(conversation_ids: list[int]) -> None:
+    """Enqueue the flush of the conversations one commit made due, leaving out those this process
+    enqueued less than NOTIFY_COALESCE_SECONDS ago (a storm's posts add to the same few threads
+    many times a second, and each publish cost a post about half a millisecond of CPU). Nothing
+    waits longer for it: that flush has not run yet and will send these deliveries too, or it has
+    sent and started the conversation's quiet time, during which a flush sends nothing and the
+    sweep sends what is due when it ends. A new incident's conversations are always enqueued."""
+    quiet = settings.NOTIFY_COALESCE_SECONDS
+    if quiet <= 0:
+        _enqueue(conversation_ids, together=True)
+        return
+    now = time.monotonic()
+    due = [pk for pk in conversation_ids if _enqueued_at.get(pk, -quiet) <= now - quiet]
+    if due and _enqueue(due, together=True):
+        if len(_enqueued_at) > _ENQUEUED_KEPT:
+            for pk, at in list(_enqueued_at.items()):
+                if at <= now - quiet:
+                    _enqueued_at.pop(pk, None)
+        _enqueued_at.update(dict.fromkeys(due, now))
+
+
+def _enqueue(conversation_ids: list[int], *, together: bool = False) -> bool:
     """Hand the flushes to the workers: the few conversations one commit made due in one broker
     message (``together``), the sweep's many one message each so that workers share them. When
-    the broker is down the sweep sends them later."""
+    the broker is down the sweep sends them later (False)."""
     batches = [conversation_ids] if together else [[pk] for pk in conversation_ids]
     for batch in batches:
         try:
             current_app.send_task(FLUSH_TASK, args=batch)
         except Exception:  # noqa: BLE001 - any broker failure: the delivery rows are the record
             log.warning("could not enqueue a flush; the outbox sweep will send it", extra={"conversations": batch})
-            return
+            return False
+    return True
 
 
 def conversation_flush(conversation_id: int, *, now: datetime | None = None) -> int:

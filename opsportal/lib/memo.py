@@ -60,11 +60,13 @@ def put(key: Hashable, value: Any) -> None:
 _config: dict[Hashable, tuple[float, Any]] = {}
 
 
-def config(key: Hashable, load: Callable[[], T]) -> T:
+def config(key: Hashable, load: Callable[[], T], *, keep_none: bool = True) -> T:
     """Configuration read on every webhook post (severities, routes, templates, runbook triggers,
-    the default escalation policy, maintenance windows), kept in this process for
-    CONFIG_CACHE_SECONDS. A change saved in this process is seen at once (:func:`forget_config`
-    runs on save); one saved by another process within that many seconds. 0 turns it off."""
+    the default escalation policy, maintenance windows, integrations by token), kept in this
+    process for CONFIG_CACHE_SECONDS. A change saved in this process is seen at once
+    (:func:`forget_config` runs on save); one saved by another process within that many seconds.
+    0 turns it off. ``keep_none=False`` loads a None answer again next time (for keys a client
+    chooses, such as a token's digest: guesses must not fill the process's memory)."""
     seconds = float(settings.CONFIG_CACHE_SECONDS)
     if seconds <= 0:
         return get(key, load)
@@ -74,7 +76,8 @@ def config(key: Hashable, load: Callable[[], T]) -> T:
         value: T = hit[1]
         return value
     loaded = load()
-    _config[key] = (now + seconds, loaded)
+    if loaded is not None or keep_none:
+        _config[key] = (now + seconds, loaded)
     return loaded
 
 

@@ -156,9 +156,20 @@ CONFIG_CACHE_SECONDS = env.float("CONFIG_CACHE_SECONDS", default=1.0)
 
 # A statement cancelled by its timeout (DB_STATEMENT_TIMEOUT_MS_*) answers 503, not 500.
 MIDDLEWARE.append("opsportal.lib.statement_timeout.StatementTimeoutMiddleware")
-# The hooks pool serves machine endpoints only (bin/serve hooks).
+# The hooks pool (bin/serve hooks) serves machine endpoints only: /hooks/ (csrf-exempt views that
+# authenticate by token or signature, never by session), /health and /metrics. It runs none of the
+# browser's middleware (static files, sessions, CSRF, sign-in, messages, htmx, CSP, axes), which
+# cost a webhook post about a millisecond of CPU for nothing (docs/production.md).
+HOOKS_MIDDLEWARE = [
+    "opsportal.lib.middleware.HooksOnlyMiddleware",
+    "django_guid.middleware.guid_middleware",
+    "opsportal.lib.metrics.RequestMetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "opsportal.lib.middleware.CommonMiddleware",
+    "opsportal.lib.statement_timeout.StatementTimeoutMiddleware",
+]
 if OPSPORTAL_PROCESS == "hooks":
-    MIDDLEWARE.insert(0, "opsportal.lib.middleware.HooksOnlyMiddleware")
+    MIDDLEWARE = HOOKS_MIDDLEWARE
 
 # --- Redis, broker, cache -------------------------------------------------------------------
 # One Redis carries the Celery broker and the shared cache (heartbeats). Without REDIS_URL it is the

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import environ
 
-from .base import CELERY_BEAT_SCHEDULE, SCHEDULER_SWEEPS, env
+from .base import CELERY_BEAT_SCHEDULE, DATABASES, OPSPORTAL_PROCESS, SCHEDULER_SWEEPS, USING_POSTGRES, env
 
 # --- Alertmanager webhook ingestion ---------------------------------------------------------
 # A bigger body gets 413 (lower max_alerts in the receiver config); 10,000 alerts fit in 10 MB.
@@ -22,6 +22,12 @@ ALERTMANAGER_DELIVERY_MAX_BYTES = env.int("ALERTMANAGER_DELIVERY_MAX_BYTES", def
 ALERTMANAGER_SWEEP_SECONDS = env.float("ALERTMANAGER_SWEEP_SECONDS", default=30.0)
 # A webhook waiting longer than this for a row lock answers 503 (Alertmanager retries) instead of hanging.
 ALERTMANAGER_LOCK_TIMEOUT_SECONDS = env.float("ALERTMANAGER_LOCK_TIMEOUT_SECONDS", default=15.0)
+# The hooks pool's connections start with it, so its posts need no SET of their own (the webhook
+# sets it per transaction elsewhere); there it bounds the Slack and PagerDuty hooks' lock waits too.
+if OPSPORTAL_PROCESS == "hooks" and USING_POSTGRES and ALERTMANAGER_LOCK_TIMEOUT_SECONDS > 0:
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = (f"{_options.get('options', '')} "
+                           f"-c lock_timeout={int(ALERTMANAGER_LOCK_TIMEOUT_SECONDS * 1000)}ms").strip()
 # A database timer: it runs in the scheduler process (SCHEDULER_SWEEPS above), not through the broker.
 SCHEDULER_SWEEPS["alertmanager-inactivity"] = (
     "incidents.integrations.alertmanager.inactivity.incidents_resolve_inactive", ALERTMANAGER_SWEEP_SECONDS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from celery import current_app
 from django.utils import timezone
 
 from incidents import lifecycle
@@ -155,3 +156,26 @@ def test_the_writes_of_an_event_do_not_grow_with_the_number_of_channels(
     with django_assert_max_num_queries(12):
         lifecycle.incident_add_note(incident=incident, text="Rolled back", actor=None, source=Source.WEB)
     assert Delivery.objects.filter(kind="note").count() == 12
+
+
+def test_a_thread_just_handed_to_a_worker_is_not_published_again_and_loses_nothing(
+    p1: Severity, recorder: RecordingSender, settings, monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks,
+) -> None:
+    settings.NOTIFY_COALESCE_SECONDS = 3.0
+    monkeypatch.setattr(outbox, "_enqueued_at", {})
+    published: list[list[int]] = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append(list(args)))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    for n in range(3):  # a storm's follow-ups, each its own commit
+        with django_capture_on_commit_callbacks(execute=True):
+            lifecycle.incident_add_note(incident=incident, text=f"update {n}", actor=None, source=Source.WEB)
+    conversation = Delivery.objects.get(kind="opened").conversation_id
+
+    assert published == [[conversation]], "one flush for the thread, not one per event"
+    assert outbox.conversation_flush(conversation) == 4, "that flush sends the follow-ups too"
+    with django_capture_on_commit_callbacks(execute=True):
+        other = lifecycle.incident_open(title="Search down", severity=p1, source=Source.WEB)
+    assert published[-1] == [Delivery.objects.get(incident=other).conversation_id], "a new incident is enqueued at once"

@@ -14,8 +14,8 @@ class AlertmanagerConfig(AppConfig):
         from opsportal.lib import memo
 
         from . import demo, panels
-        from .models import MaintenanceWindow
+        from .models import Integration, MaintenanceWindow
 
         panels.register()
-        memo.forget_config_on_change(MaintenanceWindow)
+        memo.forget_config_on_change(MaintenanceWindow, Integration)
         registry.add_demo_seeder(demo.seed_demo, order=10)

@@ -17,6 +17,7 @@ from datetime import datetime
 from django.db.models import Case, QuerySet, Value, When
 
 from incidents.models import OPEN_STATUSES, Incident, Status
+from opsportal.lib.compiled import CompiledQuery
 
 from .models import Integration
 from .payload import AlertIn, Payload
@@ -56,12 +57,20 @@ def current_incident_locked(hashed: str) -> Incident | None:
     """The group's open incident, else its most recent one in any state (resolved within the
     reopen window, or not), row-locked until the webhook's transaction ends: one query either way.
     The caller checks the status it gets: PostgreSQL returns the row as it is after any wait for
-    the lock, so an incident resolved meanwhile comes back resolved."""
+    the lock, so an incident resolved meanwhile comes back resolved.
+
+    Every post asks this once per group, so the ORM compiles the query once per process (compiling
+    it cost more CPU than PostgreSQL takes to answer it) and each post runs that SQL with its key."""
+    return next(iter(_CURRENT.objects(hashed)), None)
+
+
+def _current(hashed: str) -> QuerySet[Incident]:
     open_first = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1))
-    return (
-        _for_group(hashed).select_for_update().annotate(open_first=open_first)
-        .order_by("open_first", "-opened_at", "-pk").first()
-    )
+    return (_for_group(hashed).select_for_update().annotate(open_first=open_first)
+            .order_by("open_first", "-opened_at", "-pk")[:1])
+
+
+_CURRENT = CompiledQuery(Incident, _current, marker="\x00group key\x00")
 
 
 def reopenable(incident: Incident | None, integration: Integration, now: datetime) -> bool:

@@ -27,11 +27,11 @@ from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.models import LABELS_MAX_BYTES, OPEN_STATUSES, EventKind, Incident, Source, Status
-from opsportal.lib import memo
+from opsportal.lib import bulk, memo
 from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ConflictError
 
-from . import bulk, grouping, metrics
+from . import grouping, metrics
 from .maintenance import maintenance_window_matching, maintenance_windows_active
 from .models import Alert as AlertRow
 from .models import AlertStatus, Integration, MaintenanceWindow, WebhookDelivery
@@ -132,7 +132,7 @@ def alertmanager_ingest(
         outcomes = [_ingest_group(ctx, group) for group in grouping.groups_for(integration, payload)]
         primary = min(outcomes, key=lambda o: _SIGNIFICANCE.index(o.action), default=None)
         incident = primary.incident if primary else None
-        delivery = WebhookDelivery.objects.create(
+        [delivery] = bulk.insert_objects([WebhookDelivery(
             integration=integration,
             incident=incident,
             received_at=now,
@@ -141,7 +141,7 @@ def alertmanager_ingest(
             alert_count=len(payload.alerts),
             truncated_alerts=payload.truncated_alerts,
             body=body,
-        )
+        )])
         transaction.on_commit(lambda: _count(ctx))
     ids = list(dict.fromkeys(o.incident.pk for o in outcomes if o.incident is not None))
     return IngestResult(
@@ -196,6 +196,7 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
     if how != OPENED and incident.status != Status.CLOSED and (changes.joined or changes.refired or changes.resolved):
         _record_alerts_event(ctx, incident, changes, group)
     if ctx.payload.truncated_alerts and (how or changes.joined or changes.refired or changes.resolved):
+        _use_kept_severity(ctx, incident)
         lifecycle.record_event(
             incident, EventKind.NOTE, actor=None, source=Source.ALERTMANAGER,
             message=(
@@ -223,11 +224,17 @@ def _ingest_group(ctx: _Context, group: grouping.Group) -> _GroupOutcome:
 
 def _limit_lock_waits() -> None:
     """On PostgreSQL, give up waiting for a row lock (say, an incident someone's long transaction
-    holds) after a while: a 503 that Alertmanager retries beats a request that never answers."""
+    holds) after a while: a 503 that Alertmanager retries beats a request that never answers.
+    The hooks pool's connections start with that lock_timeout (opsportal/settings/integrations.py):
+    no statement for it there."""
     seconds = settings.ALERTMANAGER_LOCK_TIMEOUT_SECONDS
-    if connection.vendor == "postgresql" and seconds > 0:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])
+    if connection.vendor != "postgresql" or seconds <= 0:
+        return
+    timeout = f"{int(seconds * 1000)}ms"
+    if f"lock_timeout={timeout}" in connection.settings_dict.get("OPTIONS", {}).get("options", ""):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [timeout])
 
 
 def _fires_anew(alert: AlertIn, row: _Row | None) -> bool:
@@ -295,10 +302,9 @@ def _rows(incident: Incident | None, fingerprints: list[str]) -> dict[str, _Row]
     one query rather than a huge IN list."""
     if incident is None or not fingerprints:
         return {}
-    rows = AlertRow.objects.filter(incident=incident)
-    if len(fingerprints) <= CHUNK:
-        rows = rows.filter(fingerprint__in=fingerprints)
-    return {r[0]: _Row(*r[1:]) for r in rows.values_list("fingerprint", *_Row._fields)}
+    rows = bulk.rows_where(AlertRow, ("fingerprint", *_Row._fields), equal=("incident", incident.pk),
+                           any_of=("fingerprint", fingerprints) if len(fingerprints) <= CHUNK else None)
+    return {r[0]: _Row(*r[1:]) for r in rows}
 
 
 def _apply(
@@ -410,7 +416,17 @@ def _raise_severity(ctx: _Context, incident: Incident, alerts: list[AlertIn]) ->
         )
 
 
+def _use_kept_severity(ctx: _Context, incident: Incident) -> None:
+    """Give the incident its severity from the configuration this process keeps (the post's
+    severity picker), so announcing an event does not read the severity row again."""
+    if not Incident.severity.is_cached(incident):
+        kept = next((s for s in ctx.severities.by_name.values() if s.pk == incident.severity_id), None)
+        if kept is not None:
+            incident.severity = kept
+
+
 def _record_alerts_event(ctx: _Context, incident: Incident, changes: _Changes, group: grouping.Group) -> None:
+    _use_kept_severity(ctx, incident)
     lifecycle.record_event(
         incident, EventKind.ALERTS, actor=None, source=Source.ALERTMANAGER,
         message=_alerts_message(changes), data=_alerts_data(changes, group),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from opsportal.lib import memo
 from opsportal.lib.tokens import digests_match, hash_token, visible_prefix
 from opsportal.lib.tokens import generate_token as _generate
 
@@ -19,11 +20,17 @@ def generate_token() -> str:
 
 
 def integration_for_token(token: str) -> Integration | None:
-    """The integration this bearer token belongs to (enabled or not), or None."""
+    """The integration this bearer token belongs to (enabled or not), or None.
+
+    Every webhook post asks, so the answer is kept in the process like other configuration
+    (``memo.config``, CONFIG_CACHE_SECONDS): a token rotated, or an integration disabled or
+    deleted, stops working at once in the process that saved the change and within that many
+    seconds in the others. Unknown tokens are not kept."""
     if not token:
         return None
     digest = hash_token(token)
-    integration = Integration.objects.filter(token_hash=digest).first()
+    integration = memo.config(("alertmanager.integration_by_token", digest),
+                              lambda: Integration.objects.filter(token_hash=digest).first(), keep_none=False)
     if integration is None or not digests_match(integration.token_hash, digest):
         return None
     return integration

@@ -34,7 +34,7 @@ class EmailSender:
     def configured(self) -> bool:
         if settings.NOTIFY_EMAIL_TO.strip():
             return True
-        return memo.config("email.routed", Route.objects.filter(channel=CHANNEL, enabled=True).exists)
+        return memo.config("email.routed", lambda: Route.objects.filter(channel=CHANNEL, enabled=True).exists())
 
     def default_targets(self) -> list[str]:
         return addresses.targets(settings.NOTIFY_EMAIL_TO)

@@ -95,7 +95,15 @@ def test_it_reopens_a_resolved_incident_once_when_parallel_webhooks_refire_it(se
 
 
 @override_settings(ALERTMANAGER_LOCK_TIMEOUT_SECONDS=0.5)
-def test_it_answers_503_instead_of_hanging_when_the_incident_stays_locked(severities) -> None:
+@pytest.mark.parametrize("pool", ["web", "hooks"])
+def test_it_answers_503_instead_of_hanging_when_the_incident_stays_locked(
+    severities, pool: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if pool == "hooks":
+        # Connect as the hooks pool does: lock_timeout set per connection, no statement per post.
+        options = connection.settings_dict.setdefault("OPTIONS", {})
+        monkeypatch.setitem(options, "options", f"{options.get('options', '')} -c lock_timeout=500ms")
+        connection.close()
     hook = make_hook()
     body = json.dumps(payload([alert("web-1")])).encode()
     assert hook.post(body).status_code == 200
@@ -124,6 +132,7 @@ def test_it_answers_503_instead_of_hanging_when_the_incident_stays_locked(severi
     assert int(response["Retry-After"]) > 0
     assert Alert.objects.get().times_received == 1  # nothing of the refused post was kept
     assert hook.post(body).status_code == 200  # the retry goes through once the lock is gone
+    connection.close()  # the next test connects afresh
 
 
 def test_it_splits_parallel_multi_group_posts_without_deadlocks_or_duplicates(severities) -> None:

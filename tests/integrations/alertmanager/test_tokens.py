@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 
 from incidents.integrations.alertmanager.integration import integration_create
 from incidents.integrations.alertmanager.models import Integration
-from incidents.integrations.alertmanager.tokens import integration_for_token, integration_rotate_token
+from incidents.integrations.alertmanager.tokens import (
+    generate_token,
+    integration_for_token,
+    integration_rotate_token,
+)
 from incidents.models import Service
 from opsportal.lib.exceptions import ApplicationError
+from opsportal.lib.tokens import hash_token
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +60,34 @@ def test_it_rotates_a_token_and_the_old_one_stops_working() -> None:
     assert integration_for_token(new) == integration
     integration.refresh_from_db()
     assert integration.token_rotated_at is not None
+
+
+@override_settings(CONFIG_CACHE_SECONDS=0.3)
+def test_a_token_rotated_or_an_integration_disabled_elsewhere_applies_within_the_cache_time() -> None:
+    integration, token = integration_create(name="prod")
+    assert integration_for_token(token) == integration  # kept in this process for a moment
+    # Updates that fire no signal here: what another process's saves look like to this one.
+    Integration.objects.filter(pk=integration.pk).update(enabled=False)
+
+    found = integration_for_token(token)
+    assert found is not None and found.enabled  # kept, briefly
+    time.sleep(0.35)
+    found = integration_for_token(token)
+    assert found is not None and not found.enabled
+
+    Integration.objects.filter(pk=integration.pk).update(token_hash="0" * 64)
+    time.sleep(0.35)
+    assert integration_for_token(token) is None
+
+
+def test_a_token_tried_before_its_integration_existed_works_at_once() -> None:
+    token = generate_token()
+    assert integration_for_token(token) is None  # unknown tokens are not kept
+    # Created by another process: no signal here.
+    Integration.objects.bulk_create([Integration(name="late", token_hash=hash_token(token), token_prefix="amk_")])
+
+    found = integration_for_token(token)
+    assert found is not None and found.name == "late"
 
 
 def test_it_refuses_a_duplicate_name() -> None:

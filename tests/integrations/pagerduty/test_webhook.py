@@ -65,6 +65,16 @@ def test_a_signed_acknowledgement_acknowledges_the_incident_and_is_not_echoed(
     assert pagerduty.actions(incident.key) == ["trigger"]
 
 
+def test_the_hooks_pool_takes_pagerduty_webhooks(p1: Severity, client: Client, hooks_pool) -> None:
+    incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+
+    response = post(client, fixture("incident_resolved", incident))
+
+    assert response.status_code == 202 and response.json()["status"] == "changed"
+    incident.refresh_from_db()
+    assert incident.status == "resolved"
+
+
 def test_the_agent_is_the_opsportal_user_of_that_name(
     p1: Severity, client: Client, django_user_model
 ) -> None:

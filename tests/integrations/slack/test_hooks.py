@@ -68,6 +68,22 @@ def test_forged_or_stale_requests_are_refused(
     assert incident.status == "triggered"
 
 
+def test_the_hooks_pool_answers_buttons_and_commands(
+    client, hooks_pool, incident: Incident, responder, slack_server: SlackContractServer, eager_tasks
+) -> None:
+    SlackUserLink.objects.create(team_id="T0OPSPORTAL", slack_user_id="U0ALICE", user=responder)
+
+    response = eager_tasks(client, ACTIONS, action_form("incident_acknowledge", incident.pk))
+    listed = post_signed(client, COMMANDS, {"command": "/incident", "text": "list", "user_id": "U0ALICE",
+                                            "team_id": "T0OPSPORTAL", "trigger_id": "1.2.x"})
+
+    assert response.status_code == 200
+    incident.refresh_from_db()
+    assert incident.status == "acknowledged"
+    assert TimelineEvent.objects.get(incident=incident, kind="acknowledged").actor == responder
+    assert listed.status_code == 200 and f"#{incident.pk} Checkout down" in listed.json()["text"]
+
+
 def test_an_unknown_slack_user_is_told_to_link_and_nothing_changes(
     client, incident: Incident, slack_server: SlackContractServer, eager_tasks
 ) -> None:

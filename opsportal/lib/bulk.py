@@ -1,0 +1,222 @@
+"""Bulk INSERT, UPDATE and SELECT of plain row records in one statement each, however many rows.
+
+Django's ``bulk_create`` binds every value as its own parameter (10,000 alerts x 13 columns =
+130,000 parameters, seconds of psycopg's client-side binding) and ``bulk_update`` builds one
+``CASE WHEN id=...`` per row and column, which PostgreSQL evaluates row by row. On PostgreSQL we
+send all rows as a single JSON parameter and let ``jsonb_to_recordset`` unpack them; elsewhere
+(SQLite, the embedded default) Django's own bulk methods are fast enough.
+
+Records are dicts keyed by field attname (``incident_id``, not ``incident``), so no model
+instances are built for rows that are only written.
+
+The same goes for the few rows a webhook post writes (its incident, timeline event, conversations,
+deliveries, raw delivery): :func:`insert_objects` saves model instances with one statement built
+once per model, where the ORM compiled each INSERT again, about as much CPU per row as PostgreSQL
+takes to store it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
+
+BATCH = 1_000  # rows per statement for Django's own bulk methods
+IDS_PER_STATEMENT = 10_000  # stays under SQLite's 32,766 parameters
+
+
+def insert_records(
+    model: type[models.Model], records: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False
+) -> None:
+    """INSERT one row per record (primary keys are not read back). A constraint violation raises
+    IntegrityError, or with ``ignore_conflicts`` skips that row."""
+    if not records:
+        return
+    if connection.vendor != "postgresql":
+        objs = [model(**record) for record in records]
+        model._default_manager.bulk_create(objs, batch_size=BATCH, ignore_conflicts=ignore_conflicts)
+        return
+    sql, fields = _insert_sql(model, tuple(records[0]), ignore_conflicts)
+    _execute(sql, fields, records)
+
+
+def insert_objects(objs: Sequence[M]) -> Sequence[M]:
+    """INSERT new instances of one model, as ``bulk_create`` does (field defaults and ``pre_save``,
+    e.g. ``auto_now_add``, applied; primary keys set; no signals sent), and return them."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        return model._default_manager.bulk_create(objs)
+    sql, fields = _insert_returning_sql(model)
+    records = [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs]
+    pk = model._meta.pk
+    assert pk is not None
+    for obj, (value,) in zip(objs, _execute(sql, fields, records, returning=True), strict=True):
+        setattr(obj, pk.attname, value)
+        obj._state.adding, obj._state.db = False, connection.alias
+    return objs
+
+
+def update_records(model: type[models.Model], records: Sequence[dict[str, Any]]) -> None:
+    """UPDATE rows by primary key: each record has ``id`` and the same other fields to set."""
+    if not records:
+        return
+    names = tuple(name for name in records[0] if name != "id")
+    if connection.vendor != "postgresql":
+        objs = [model(**record) for record in records]
+        model._default_manager.bulk_update(objs, names, batch_size=BATCH)
+        return
+    sql, fields = _update_sql(model, names)
+    _execute(sql, fields, records)
+
+
+def touch_seen(model: type[models.Model], ids: list[int], now: datetime) -> None:
+    """``last_seen_at = now, times_received + 1`` on rows by primary key: on PostgreSQL one
+    statement with the ids as one array parameter (the ORM's ``pk__in`` prepares every id on its
+    own, which a storm's repeats pay thousands of times a second)."""
+    if not ids:
+        return
+    if connection.vendor != "postgresql":
+        for chunk in id_chunks(ids):
+            model._default_manager.filter(pk__in=chunk).update(
+                last_seen_at=now, times_received=models.F("times_received") + 1)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_qn(model._meta.db_table)} SET last_seen_at = %s, times_received = times_received + 1 "
+            "WHERE id = ANY(%s)",
+            [now, ids],
+        )
+
+
+def rows_where(
+    model: type[models.Model], fields: tuple[str, ...], *, equal: tuple[str, Any],
+    any_of: tuple[str, list[Any]] | None = None,
+) -> list[tuple[Any, ...]]:
+    """``values_list(*fields)`` of the rows whose ``equal`` field has that value and, with
+    ``any_of``, whose field is one of those values. On PostgreSQL one statement built once per
+    model and fields, the list as one array parameter: the ORM compiles the query again on every
+    call and binds each listed value on its own, which cost a repeat post more CPU than
+    PostgreSQL takes to answer. JSON fields are decoded as the ORM decodes them."""
+    name, value = equal
+    if connection.vendor != "postgresql":
+        matching = model._default_manager.filter(**{name: value})
+        if any_of is not None:
+            matching = matching.filter(**{f"{any_of[0]}__in": any_of[1]})
+        return list(matching.values_list(*fields))
+    sql, decoded = _select_sql(model, fields, name, any_of[0] if any_of is not None else None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value] if any_of is None else [value, any_of[1]])
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    if not decoded:
+        return rows
+    decoded_rows = []
+    for row in rows:
+        values = list(row)
+        for i, load in decoded:
+            if values[i] is not None:
+                values[i] = load(values[i])
+        decoded_rows.append(tuple(values))
+    return decoded_rows
+
+
+def id_chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i:i + IDS_PER_STATEMENT] for i in range(0, len(ids), IDS_PER_STATEMENT)]
+
+
+# The statements are built once per model and set of fields: a storm sends the same few thousands
+# of times a second (PostgreSQL only, so the quoting and column types are the same for every connection).
+@functools.cache
+def _insert_sql(model: type[models.Model], names: tuple[str, ...], ignore_conflicts: bool) -> tuple[str, list[Any]]:
+    fields = [model._meta.get_field(name) for name in names]
+    sql = (f"INSERT INTO {_qn(model._meta.db_table)} ({_columns(fields)}) "
+           f"SELECT {_columns(fields)} FROM jsonb_to_recordset(%s::jsonb) AS r({_definitions(fields)})"
+           + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
+    return sql, fields
+
+
+@functools.cache
+def _insert_returning_sql(model: type[models.Model]) -> tuple[str, list[Any]]:
+    pk = model._meta.pk
+    assert pk is not None
+    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    sql, _ = _insert_sql(model, tuple(f.name for f in fields), False)
+    return f"{sql} RETURNING {_qn(pk.column)}", fields
+
+
+@functools.cache
+def _update_sql(model: type[models.Model], names: tuple[str, ...]) -> tuple[str, list[Any]]:
+    pk = model._meta.pk
+    assert pk is not None and pk.column is not None
+    fields: list[Any] = [pk, *(model._meta.get_field(name) for name in names)]
+    assignments = ", ".join(f"{_qn(f.column)} = r.{_qn(f.column)}" for f in fields[1:])
+    sql = (f"UPDATE {_qn(model._meta.db_table)} AS t SET {assignments} "
+           f"FROM jsonb_to_recordset(%s::jsonb) AS r({_definitions(fields)}) "
+           f"WHERE t.{_qn(pk.column)} = r.{_qn(pk.column)}")
+    return sql, fields
+
+
+@functools.cache
+def _select_sql(
+    model: type[models.Model], names: tuple[str, ...], equal: str, any_of: str | None
+) -> tuple[str, list[tuple[int, Callable[[str], Any]]]]:
+    """The SELECT of :func:`rows_where`, and how to decode its JSON columns, by position (as
+    JSONField.from_db_value does for a plain column)."""
+    fields: list[Any] = [model._meta.get_field(name) for name in (*names, equal, *([any_of] if any_of else []))]
+    where = f"{_qn(fields[len(names)].column)} = %s"
+    if any_of is not None:
+        where += f" AND {_qn(fields[-1].column)} = ANY(%s)"
+    fields = fields[:len(names)]
+    sql = f"SELECT {_columns(fields)} FROM {_qn(model._meta.db_table)} WHERE {where}"
+    return sql, [(i, functools.partial(json.loads, cls=f.decoder)) for i, f in enumerate(fields)
+                 if isinstance(f, models.JSONField)]
+
+
+def _execute(
+    sql: str, fields: list[Any], records: Sequence[dict[str, Any]], *, returning: bool = False
+) -> list[tuple[Any, ...]]:
+    names = [(f.attname, f.column, f) for f in fields]
+    times = {f.attname for f in fields if isinstance(f, models.DateTimeField)}
+    iso: dict[datetime, str] = {}  # most rows share first/last seen: format each instant once
+    rows = []
+    for record in records:
+        row = {}
+        for attname, column, field in names:
+            value = record[attname]
+            if value is not None:
+                if attname in times:
+                    value = iso.get(value) or iso.setdefault(value, value.isoformat())
+                elif not isinstance(value, (str, int, float, dict, list)):
+                    value = field.get_prep_value(value)
+            row[column] = value  # JSON fields: nested JSON goes to the jsonb column as is
+        rows.append(row)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(rows, separators=(",", ":"))])
+        return cursor.fetchall() if returning else []
+
+
+def _columns(fields: list[Any]) -> str:
+    return ", ".join(_qn(f.column) for f in fields)
+
+
+def _definitions(fields: list[Any]) -> str:
+    return ", ".join(f"{_qn(f.column)} {_column_type(f)}" for f in fields)
+
+
+def _column_type(field: Any) -> str:
+    if isinstance(field, models.ForeignKey):
+        target: Any = field.target_field  # a concrete field; django-stubs types it as the base Field
+        return str(target.rel_db_type(connection))
+    kind = field.db_type(connection)
+    return str(kind).split(" CHECK")[0] if kind else "text"
+
+
+def _qn(name: str) -> str:
+    return str(connection.ops.quote_name(name))
