@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import lifecycle
 from incidents.models import Incident, Source
 from incidents.registry import TIMELINE_CHANGED
 from incidents.selectors import incident_get_for_user
+from opsportal.lib import fragments
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
 from opsportal.lib.views import page_of
@@ -60,7 +62,14 @@ def incident_escalation(request: HtmxHttpRequest, incident_pk: int) -> HttpRespo
     version = plan_version(incident)
     if request.GET.get("since") == version:
         return HttpResponse(status=204)
-    return render(request, PANEL, panel_context(request, incident, version=version))
+
+    def draw(extra: dict[str, Any]) -> str:
+        context = {**panel_context(request, incident, version=version), "messages": [], **extra}
+        return render_to_string(PANEL, context, request)
+
+    # Shared with the incident page's copy (registry.IncidentPanel.shared): when the minute turns,
+    # every tab's refresh is answered from one drawing per process.
+    return HttpResponse(fragments.shared_html(("panel", "escalation", incident.pk, version), request, draw))
 
 
 @require_POST
