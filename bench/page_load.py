@@ -55,7 +55,7 @@ ALERTS = 20_000
 EVENTS = 20_000
 SMALL_ALERTS = 20
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "20"))
-DURATION = float(os.environ.get("BENCH_DURATION", "30"))
+DURATION = float(os.environ.get("BENCH_DURATION", "60"))  # ~230 page loads: a steadier p95
 POLL_PAUSE = float(os.environ.get("BENCH_POLL_PAUSE", "1.0"))
 RELOAD = float(os.environ.get("BENCH_RELOAD", "5.0"))
 COMPARE = os.environ.get("BENCH_COMPARE", "1") != "0"  # 0: skip the reload-every-round phase
