@@ -240,6 +240,8 @@ class TimelineEvent(models.Model):
             # events among an incident's thousands, without reading the others.
             models.Index(fields=["incident", "created_at"], condition=Q(kind__in=["reopened", "escalated"]),
                          name="timeline_incident_escalation"),
+            # The alerts panel's version (alertmanager selectors): an incident's newest event by id.
+            models.Index(fields=["incident", "-id"], name="timeline_incident_newest"),
         ]
 
     def __str__(self) -> str:

@@ -118,7 +118,7 @@ class Alert(models.Model):
         ]
         indexes = [
             # Inactivity sweep and "all resolved?" checks: firing alerts of an incident (the prefix);
-            # the alerts panel's counts by state and its version token (selectors.alert_counts_for_incident:
+            # the alerts panel's counts by state, once per version (selectors.alert_counts_for_incident:
             # COUNT per status and MAX(last_seen_at), an index-only scan on PostgreSQL).
             models.Index(fields=["incident", "status", "last_seen_at"], name="alert_incident_status_seen"),
             # The alerts panel's page: an incident's alerts newest first, LIMIT 50 OFFSET n
@@ -155,7 +155,12 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-received_at"]
         verbose_name_plural = "webhook deliveries"
-        indexes = [models.Index(fields=["incident", "-received_at"], name="delivery_incident_received")]
+        indexes = [
+            models.Index(fields=["incident", "-received_at"], name="delivery_incident_received"),
+            # The alerts panel's version: an incident's newest delivery by id, one index entry
+            # (ids follow commit order per incident: deliveries are written under its row lock).
+            models.Index(fields=["incident", "-id"], name="delivery_incident_newest"),
+        ]
 
 
 class MaintenanceWindow(models.Model):

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from incidents.models import Incident
+from incidents.models import Incident, TimelineEvent
+from opsportal.lib import fragments
 
 from .alert_search import Term, filter_alerts
 from .models import Alert, AlertStatus, Integration, MaintenanceWindow, Silence, WebhookDelivery
@@ -81,16 +83,20 @@ def maintenance_get_for_user(*, user: AnyUser, pk: int) -> MaintenanceWindow:
 
 @dataclass(frozen=True)
 class AlertCounts:
-    """An incident's alerts by state, and a version token that changes whenever any of them does
-    (a new alert raises ``total``, a state change moves ``firing``, every webhook that carries an
-    alert bumps its ``last_seen_at``, and a new delivery changes ``delivery_id``). ``truncated_alerts``
-    is what the latest delivery says Alertmanager left out."""
+    """An incident's alerts by state, and a version token that changes whenever any of them does.
+
+    Every webhook post that touches an incident's alerts records a delivery naming it, and every
+    change of an alert's state on an incident that is not its post's first (another group of a
+    multi-group post, the inactivity sweep) records a timeline event: the newest of each, by id,
+    make the version. Both are written under the incident's row lock, so their ids follow commit
+    order. ``truncated_alerts`` is what the newest delivery says Alertmanager left out."""
 
     total: int
     firing: int
     last_seen_at: datetime | None
     delivery_id: int | None
     truncated_alerts: int = 0
+    event_id: int | None = None
 
     @property
     def resolved(self) -> int:
@@ -98,24 +104,29 @@ class AlertCounts:
 
     @property
     def version(self) -> str:
-        seen = int(self.last_seen_at.timestamp() * 1_000_000) if self.last_seen_at else 0
-        return f"{self.total}.{self.firing}.{seen}.{self.delivery_id or 0}"
+        return f"{self.delivery_id or 0}.{self.event_id or 0}"
 
 
 def alert_counts_for_incident(*, user: AnyUser, incident: Incident | int) -> AlertCounts:
-    """One aggregate over the incident's alerts (an index-only scan of ``alert_incident_status_seen``
-    on PostgreSQL), plus the latest delivery's id: all a poll needs to answer "nothing changed".
+    """The newest delivery and timeline event of the incident (one index entry each): all a poll
+    needs to answer "nothing changed". The counts by state, an aggregate over every alert of the
+    incident, run once per version in each process (``opsportal.lib.fragments``), not on every
+    request: 20 tabs on an incident a storm keeps changing count its 20,000 alerts once per change.
     Takes an incident id too, so a poll can answer before loading the incident."""
-    row = Alert.objects.filter(incident=incident).aggregate(
-        total=Count("*"), firing=Count("status", filter=Q(status=AlertStatus.FIRING)), last_seen=Max("last_seen_at")
-    )
-    delivery = (
-        WebhookDelivery.objects.filter(incident=incident).order_by("-received_at")
-        .values_list("pk", "truncated_alerts").first()
-    )
+    pk = incident if isinstance(incident, int) else incident.pk
+    delivery = (WebhookDelivery.objects.filter(incident=pk).order_by("-id")
+                .values_list("pk", "truncated_alerts").first())
+    event_id = TimelineEvent.objects.filter(incident=pk).order_by("-id").values_list("pk", flat=True).first()
+
+    def count() -> dict[str, Any]:
+        return Alert.objects.filter(incident=pk).aggregate(
+            total=Count("*"), firing=Count("status", filter=Q(status=AlertStatus.FIRING)),
+            last_seen=Max("last_seen_at"))
+
+    row = fragments.cached(("alert-counts", pk, delivery[0] if delivery else 0, event_id or 0), count)
     return AlertCounts(total=row["total"], firing=row["firing"], last_seen_at=row["last_seen"],
                        delivery_id=delivery[0] if delivery else None,
-                       truncated_alerts=delivery[1] if delivery else 0)
+                       truncated_alerts=delivery[1] if delivery else 0, event_id=event_id)
 
 
 @dataclass(frozen=True)

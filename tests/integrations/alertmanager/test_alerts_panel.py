@@ -15,11 +15,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.integrations.alertmanager.integration import integration_create
-from incidents.integrations.alertmanager.models import Alert, AlertStatus, Integration
+from incidents.integrations.alertmanager.models import Alert, AlertStatus, Integration, WebhookDelivery
 from incidents.lifecycle import incident_open
 from incidents.models import Incident, Severity, Source
 
 pytestmark = pytest.mark.django_db
+
+
+def delivered(integration: Integration, incident: Incident) -> None:
+    """What the webhook post that carried the alerts leaves: a delivery naming the incident (the
+    alerts panel's version moves with it)."""
+    WebhookDelivery.objects.create(integration=integration, incident=incident, received_at=timezone.now(), body={})
 
 
 def add_alerts(integration: Integration, incident: Incident, count: int, *, resolved_every: int = 0,
@@ -38,6 +44,7 @@ def add_alerts(integration: Integration, incident: Incident, count: int, *, reso
         )
         for i in range(start, start + count)
     ])
+    delivered(integration, incident)
 
 
 @pytest.fixture
@@ -169,6 +176,7 @@ def test_a_poll_with_the_current_version_is_204_and_with_an_old_one_brings_the_n
     assert new_url is not None
     Alert.objects.filter(incident=incident, fingerprint="fp000500").update(last_seen_at=timezone.now(),
                                                                           times_received=2)
+    delivered(integration, incident)
     assert responder_client.get(new_url.group(1).replace("&amp;", "&"),
                                 headers={"HX-Request": "true"}).status_code == 200
 

@@ -52,3 +52,20 @@ def test_each_webhook_and_note_shows_on_the_next_page_load(responder_client: Cli
     # A view of its own (the firing ones) is its own fragment.
     firing = responder_client.get(page, {"alerts_state": "firing"}).content.decode()
     assert list(rows(firing)) == ["web-2:8080"]
+
+
+def test_a_repeated_post_shows_on_the_next_poll_and_an_unchanged_poll_counts_nothing(
+    responder_client: Client, hook: Hook  # noqa: F811
+) -> None:
+    body = payload([alert("web-1:8080")])
+    assert hook.post(body).status_code == 200
+    incident = Incident.objects.get()
+    html = responder_client.get(f"/incidents/{incident.pk}/").content.decode()
+    poll = re.search(r'<div id="alerts-body" hx-get="([^"]+)"', html)
+    assert poll is not None and "1×" in html
+    url = poll.group(1).replace("&amp;", "&")
+    assert responder_client.get(url, headers={"HX-Request": "true"}).status_code == 204
+
+    assert hook.post(body).status_code == 200  # Alertmanager's repeat: nothing new but the time seen
+    redrawn = responder_client.get(url, headers={"HX-Request": "true"})
+    assert redrawn.status_code == 200 and "2×" in redrawn.content.decode()

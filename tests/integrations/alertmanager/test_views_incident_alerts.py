@@ -42,7 +42,10 @@ def add_alert(integration: Integration, incident: Incident, labels: dict[str, st
         "last_seen_at": now,
         **fields,
     }
-    return Alert.objects.create(**values)
+    alert = Alert.objects.create(**values)
+    # What the webhook post that carried it leaves too: a delivery naming the incident.
+    WebhookDelivery.objects.create(integration=integration, incident=incident, received_at=now, body={})
+    return alert
 
 
 def test_it_shows_the_incidents_alerts_with_labels_annotations_and_source_links(
