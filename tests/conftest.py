@@ -33,7 +33,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from incidents.models import Severity
-from opsportal.lib import memo
+from opsportal.lib import fragments, memo
 from tests.contracts.slack import slack_server  # noqa: F401 - the Slack contract server fixture, for every test
 from tests.ops.redis_server import RedisServer, free_port
 
@@ -58,8 +58,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _fresh_config() -> Iterator[None]:
     """Each test starts without configuration a previous test's (rolled back) rows left in the
-    process's config cache (opsportal/lib/memo.py)."""
+    process's config cache (opsportal/lib/memo.py), nor its fragments (opsportal/lib/fragments.py:
+    SQLite hands a rolled-back test's ids out again)."""
     memo.forget_config()
+    fragments.clear()
     yield
     memo.forget_config()
 

@@ -97,6 +97,8 @@ class AlertCounts:
     delivery_id: int | None
     truncated_alerts: int = 0
     event_id: int | None = None
+    # When each was written: with the ids, a version no reused id (SQLite) can repeat.
+    stamps: tuple[datetime | None, datetime | None] = (None, None)
 
     @property
     def resolved(self) -> int:
@@ -104,7 +106,8 @@ class AlertCounts:
 
     @property
     def version(self) -> str:
-        return f"{self.delivery_id or 0}.{self.event_id or 0}"
+        times = ".".join(str(int(t.timestamp() * 1_000_000)) if t else "0" for t in self.stamps)
+        return f"{self.delivery_id or 0}.{self.event_id or 0}.{times}"
 
 
 def alert_counts_for_incident(*, user: AnyUser, incident: Incident | int) -> AlertCounts:
@@ -115,18 +118,20 @@ def alert_counts_for_incident(*, user: AnyUser, incident: Incident | int) -> Ale
     Takes an incident id too, so a poll can answer before loading the incident."""
     pk = incident if isinstance(incident, int) else incident.pk
     delivery = (WebhookDelivery.objects.filter(incident=pk).order_by("-id")
-                .values_list("pk", "truncated_alerts").first())
-    event_id = TimelineEvent.objects.filter(incident=pk).order_by("-id").values_list("pk", flat=True).first()
+                .values_list("pk", "truncated_alerts", "received_at").first())
+    event = TimelineEvent.objects.filter(incident=pk).order_by("-id").values_list("pk", "created_at").first()
 
     def count() -> dict[str, Any]:
         return Alert.objects.filter(incident=pk).aggregate(
             total=Count("*"), firing=Count("status", filter=Q(status=AlertStatus.FIRING)),
             last_seen=Max("last_seen_at"))
 
-    row = fragments.cached(("alert-counts", pk, delivery[0] if delivery else 0, event_id or 0), count)
+    # The times too: SQLite can hand out a deleted incident's ids again.
+    row = fragments.cached(("alert-counts", pk, delivery and (delivery[0], delivery[2]), event), count)
     return AlertCounts(total=row["total"], firing=row["firing"], last_seen_at=row["last_seen"],
                        delivery_id=delivery[0] if delivery else None,
-                       truncated_alerts=delivery[1] if delivery else 0, event_id=event_id)
+                       truncated_alerts=delivery[1] if delivery else 0, event_id=event[0] if event else None,
+                       stamps=(delivery[2] if delivery else None, event[1] if event else None))
 
 
 @dataclass(frozen=True)
