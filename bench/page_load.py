@@ -319,7 +319,8 @@ def main() -> None:
         small = Incident.objects.get(title__startswith=SMALL).pk
         print(f"Page load under webhooks: PostgreSQL, `bin/serve web` on 127.0.0.1:{port}, webhooks to "
               f"`bin/serve hooks` on 127.0.0.1:{hooks_port} "
-              f"(gunicorn {os.environ.get('WEB_CONCURRENCY', '2')} workers x {os.environ.get('WEB_THREADS', '8')} "
+              f"(gunicorn {os.environ.get('WEB_CONCURRENCY', str(min(2 * (os.cpu_count() or 1) + 1, 8)))} workers x "
+              f"{os.environ.get('WEB_THREADS', '2')} "
               f"threads), {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
         print(f"  incident #{big}: {ALERTS:,} alerts and {EVENTS:,} timeline events bulk-inserted in "
               f"{time.perf_counter() - t0:.1f} s; incident #{small}: {SMALL_ALERTS} alerts")
