@@ -106,18 +106,9 @@ def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.
          "--threads", str(threads), "--worker-class", "gthread", "--timeout", "120", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
-        try:
-            # Unauthenticated: answered 401 without touching the database once a worker is up.
-            requests.post(f"http://127.0.0.1:{port}/hooks/alertmanager", timeout=10)
-            return process
-        except requests.RequestException:
-            time.sleep(0.3)
-    stop_server(process)
-    raise SystemExit("gunicorn did not start within 60 s")
+    # Unauthenticated: answered 401 without touching the database once a worker is up.
+    wait_port(port, process, "gunicorn", "/hooks/alertmanager")
+    return process
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -130,15 +121,19 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 
 
 def wait_port(port: int, process: subprocess.Popen[bytes], what: str, path: str = "/") -> None:
+    """Until ``process`` answers a POST to ``path``; it exiting (with the end of its stderr, when
+    piped) or 60 s of silence (then it is stopped) ends the benchmark."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{what} exited with {process.returncode}")
+            said = process.stderr.read().decode()[-2000:] if process.stderr else ""
+            raise SystemExit(f"{what} exited with {process.returncode}: {said}")
         try:
             requests.post(f"http://127.0.0.1:{port}{path}", timeout=10)
             return
         except requests.RequestException:
             time.sleep(0.3)
+    stop_server(process)
     raise SystemExit(f"{what} did not answer within 60 s")
 
 

@@ -23,10 +23,7 @@ this process; the Slack one stamps when each call arrived.
 
 from __future__ import annotations
 
-import json
-import multiprocessing
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -59,8 +56,8 @@ from bench.alertmanager_ingest import (
 )
 from bench.alertmanager_ingest import setup_django as ingest_setup_django
 from bench.limit_floor import floor, limit_probe_path
-from tests.contracts.pagerduty import PagerDutyContract
-from tests.contracts.slack import DEFAULT_CHANNEL_ID, SlackContractServer
+from bench.notification_contracts import ContractProcess, RemotePagerDuty, RemoteSlack
+from tests.contracts.slack import DEFAULT_CHANNEL_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "opsp_bench_notifications"
@@ -70,134 +67,6 @@ QUEUE = "opsp-bench-notifications"
 LATENCY_INCIDENTS, LATENCY_RATE, LATENCY_CHANNELS = 200, 10.0, 20
 DRAIN_SECONDS = 300.0
 TARGET_P95_S, TARGET_CALLS, TARGET_RATIO, TARGET_FLOOR = 1.0, 3, 0.8, 0.5
-GROUP_RE = re.compile(r"(Lat\d{3}|Storm\d{2})")
-
-
-# --- the Slack contract server, stamping arrivals ----------------------------------------------
-
-
-class TimedSlack(SlackContractServer):
-    """The contract server, plus one record per chat call: (arrival, method, channel, root ts, group)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.log: list[tuple[float, str, str, str, str]] = []
-        self._arrival = threading.local()
-
-    def handle(self, method: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
-        self._arrival.at = time.time()
-        return super().handle(method, headers, raw)
-
-    def _note(self, method: str, channel: str, root: str, args: dict[str, Any]) -> None:
-        found = GROUP_RE.search(json.dumps(args))
-        self.log.append((self._arrival.at, method, channel, root, found.group(1) if found else ""))
-
-    def api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        result = super().api_chat_postMessage(args)
-        self._note("root" if not args.get("thread_ts") else "reply", result["channel"],
-                   str(args.get("thread_ts") or result["ts"]), args)
-        return result
-
-    def api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        result = super().api_chat_update(args)
-        self._note("update", result["channel"], str(args["ts"]), args)
-        return result
-
-    def other_calls(self) -> Counter[str]:
-        return Counter(name for name, _ in self.state.calls if not name.startswith("chat."))
-
-
-# --- the contract servers in a process of their own ---------------------------------------------
-
-
-class ContractProcess:
-    """Slack's and PagerDuty's contract servers in a process of their own. In the bench's process
-    they would share its interpreter lock with the threads that post the webhooks, so each Slack or
-    PagerDuty call the worker made would slow the load generator and count against the app. The real
-    services run on other machines: here they run at the lowest CPU priority (nice 19), so they
-    take only what the app leaves (and still answer promptly on an idle machine)."""
-
-    def __init__(self) -> None:
-        context = multiprocessing.get_context("fork")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve_contracts, args=(child, str(DATA)), daemon=True)
-        self._process.start()
-        slack_url, slack_token, pd_url, pd_ca = self._conn.recv()
-        self.slack = _RemoteSlack(self, slack_url, slack_token)
-        self.pagerduty = _RemotePagerDuty(self, pd_url, Path(pd_ca))
-        self._lock = threading.Lock()
-
-    def call(self, target: str, path: str, *args: Any) -> Any:
-        with self._lock:
-            self._conn.send((target, path, args))
-            ok, value = self._conn.recv()
-        if not ok:
-            raise RuntimeError(f"contract server {target}.{path}: {value}")
-        return value
-
-    def close(self) -> None:
-        self.call("", "stop")
-        self._process.join(10)
-
-
-def _serve_contracts(conn: Any, data: str) -> None:
-    # Slack and PagerDuty run on other machines: their stand-ins take only the CPU the app leaves.
-    os.nice(19)
-    slack = TimedSlack()
-    slack.start()
-    pagerduty = PagerDutyContract(Path(data))
-    conn.send((slack.api_url, slack.token, pagerduty.url, str(pagerduty.ca_file)))
-    targets = {"slack": slack, "pagerduty": pagerduty}
-    while True:
-        target, path, args = conn.recv()
-        if path == "stop":
-            slack.stop()
-            pagerduty.close()
-            conn.send((True, None))
-            return
-        try:
-            value: Any = targets[target]
-            for name in path.split("."):
-                value = getattr(value, name)
-            conn.send((True, value(*args) if callable(value) else value))
-        except Exception as exc:  # noqa: BLE001 - reported to the caller
-            conn.send((False, repr(exc)))
-
-
-class _RemoteList:
-    """A list attribute of a contract server: iterated as a snapshot, cleared in place."""
-
-    def __init__(self, contracts: ContractProcess, target: str, name: str):
-        self._contracts, self._target, self._name = contracts, target, name
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._contracts.call(self._target, self._name))
-
-    def clear(self) -> None:
-        self._contracts.call(self._target, f"{self._name}.clear")
-
-
-class _RemoteSlack:
-    def __init__(self, contracts: ContractProcess, api_url: str, token: str):
-        self._contracts, self.api_url, self.token = contracts, api_url, token
-        self.log = _RemoteList(contracts, "slack", "log")
-
-    def channel_by_name(self, name: str) -> dict[str, Any] | None:
-        return self._contracts.call("slack", "channel_by_name", name)  # type: ignore[no-any-return]
-
-    def add_channel(self, name: str) -> str:
-        return str(self._contracts.call("slack", "add_channel", name))
-
-    def other_calls(self) -> Counter[str]:
-        return Counter(self._contracts.call("slack", "other_calls"))
-
-
-class _RemotePagerDuty:
-    def __init__(self, contracts: ContractProcess, url: str, ca_file: Path):
-        self.url, self.ca_file = url, ca_file
-        self.accepted = _RemoteList(contracts, "pagerduty", "accepted")
-
-
 # --- processes ---------------------------------------------------------------------------------
 
 
@@ -256,7 +125,7 @@ class App:
         return f"http://127.0.0.1:{self.port}/hooks/alertmanager"
 
 
-def child_env(db: str, redis: str, *, slack: _RemoteSlack | None, pagerduty: _RemotePagerDuty | None,
+def child_env(db: str, redis: str, *, slack: RemoteSlack | None, pagerduty: RemotePagerDuty | None,
               settings_module: str = "opsportal.settings") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PAGERDUTY_", "NOTIFY_EMAIL"))}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -316,7 +185,7 @@ def integration(name: str, service: str | None = None) -> str:
 # --- scenarios ---------------------------------------------------------------------------------
 
 
-def latency(app: App, slack: _RemoteSlack) -> dict[str, Any]:
+def latency(app: App, slack: RemoteSlack) -> dict[str, Any]:
     """200 groups, 20 services each routed to its own channel, posted at 10/s; seconds from the post
     to the root message's arrival at Slack."""
     from incidents.models import Service
@@ -385,7 +254,7 @@ def delivery_counts() -> dict[str, dict[str, int]]:
     return dict(out)
 
 
-def calls_per_incident(slack: _RemoteSlack) -> tuple[int, list[int], Counter[str]]:
+def calls_per_incident(slack: RemoteSlack) -> tuple[int, list[int], Counter[str]]:
     """Root messages, chat calls per conversation (root + replies + updates), calls by method."""
     per_root: Counter[tuple[str, str]] = Counter()
     methods: Counter[str] = Counter()
@@ -395,17 +264,12 @@ def calls_per_incident(slack: _RemoteSlack) -> tuple[int, list[int], Counter[str
     return methods["root"], list(per_root.values()), methods
 
 
-def storm_run(url: str, token: str) -> dict[str, Any]:
-    fired, resolved = storm(Sender(url, token, SENDERS))
-    return {"fired": fired, "resolved": resolved}
-
-
 def rate(result: dict[str, Any]) -> float:
     return float(result["alerts"] / result["wall"])
 
 
-def mode(label: str, env: dict[str, str], *, slack: _RemoteSlack | None = None,
-         pagerduty: _RemotePagerDuty | None = None, with_latency: bool = False) -> dict[str, Any]:
+def mode(label: str, env: dict[str, str], *, slack: RemoteSlack | None = None,
+         pagerduty: RemotePagerDuty | None = None, with_latency: bool = False) -> dict[str, Any]:
     """One configuration: fresh tables, the processes, (latency), the storm, single-alert posts."""
     from incidents.integrations.alertmanager.models import Alert
     from incidents.models import Incident
@@ -464,7 +328,7 @@ def main() -> None:
         print(f"Notifications benchmark: PostgreSQL {urlsplit(db).netloc}{urlsplit(db).path}, Redis "
               f"{urlsplit(redis).netloc}{urlsplit(redis).path} (queue {QUEUE}); bin/serve hooks (2 x 4 threads), "
               f"worker (2 processes), scheduler; {cores} cores, load average {os.getloadavg()[0]:.1f}")
-        contracts = ContractProcess()
+        contracts = ContractProcess(DATA)
         slack, pagerduty = contracts.slack, contracts.pagerduty
         try:
             on = mode("on", child_env(db, redis, slack=slack, pagerduty=pagerduty), slack=slack,

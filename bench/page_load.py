@@ -49,6 +49,7 @@ from bench.alertmanager_ingest import (
     reset_tables,
     setup_django,
     stop_server,
+    wait_port,
 )
 
 ALERTS = 20_000
@@ -92,17 +93,8 @@ def start_web(url: str, port: int, data_dir: Path, kind: str = "web") -> subproc
                        check=True)
     process = subprocess.Popen([str(ROOT / "bin" / "serve"), kind], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"bin/serve {kind} exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
-        try:
-            requests.post(f"http://127.0.0.1:{port}/hooks/alertmanager", timeout=10)
-            return process
-        except requests.RequestException:
-            time.sleep(0.3)
-    stop_server(process)
-    raise SystemExit(f"bin/serve {kind} did not start within 60 s")
+    wait_port(port, process, f"bin/serve {kind}", "/hooks/alertmanager")
+    return process
 
 
 def post(session: requests.Session, base: str, token: str, group: str, alerts: list[dict[str, Any]]) -> float:
@@ -180,12 +172,6 @@ def poll_urls(html: str) -> dict[str, str]:
         if ident and get and 'hx-trigger="every' in text:
             found[ident.group(1)] = get.group(1).replace("&amp;", "&")
     return found
-
-
-def poll_url(html: str, element: str) -> str:
-    found = re.search(rf'<{element} id="[^"]+"[^>]* hx-get="([^"]+)"', html)
-    assert found is not None, element
-    return found.group(1).replace("&amp;", "&")
 
 
 class Browser(threading.Thread):
@@ -331,7 +317,7 @@ def main() -> None:
         for name, pk in (("small", small), ("big", big)):
             for _ in range(3):
                 html = warm.get(f"{base}/incidents/{pk}/", timeout=60).text
-            sizes[name] = (len(html.encode()), len(warm.get(base + poll_url(html, "div").split("?")[0],
+            sizes[name] = (len(html.encode()), len(warm.get(base + poll_urls(html)["alerts-body"].split("?")[0],
                                                              headers={"HX-Request": "true"}, timeout=60).content))
         print(f"  incident page: {sizes['small'][0] / 1024:.1f} KB with {SMALL_ALERTS} alerts, "
               f"{sizes['big'][0] / 1024:.1f} KB with {ALERTS:,} alerts and {EVENTS:,} events; alerts panel "

@@ -42,7 +42,7 @@ from bench.alertmanager_ingest import (
     reset_tables,
     setup_django,
 )
-from bench.page_load import ALERTS, BIG, EVENTS, create_token, grow_incident
+from bench.page_load import ALERTS, BIG, EVENTS, create_token, grow_incident, poll_urls
 
 BENCH_DB = "opsp_bench_render"
 DELIVERIES = 200
@@ -144,17 +144,6 @@ def summary(costs: list[Cost]) -> str:
             f"cpu {med(cpu):6.1f} ms (least {min(cpu):5.1f})  queries {max(c.queries for c in costs):3d}  "
             f"sql {med([c.sql_ms for c in costs]):5.1f} ms  {med([c.size for c in costs]) / 1024:6.1f} KB  "
             f"{costs[0].calls / 1000:6.1f}k calls")
-
-
-def poll_urls(html: str) -> dict[str, str]:
-    """Every hx-get an element polls with (hx-trigger "every ..."), by the element's id."""
-    found = {}
-    for tag in re.finditer(r"<(?:section|div)\b[^>]*>", html):
-        text = tag.group(0)
-        ident, get = re.search(r'id="([^"]+)"', text), re.search(r'hx-get="([^"]+)"', text)
-        if ident and get and 'hx-trigger="every' in text:
-            found[ident.group(1)] = get.group(1).replace("&amp;", "&")
-    return found
 
 
 def main() -> None:
