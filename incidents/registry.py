@@ -16,6 +16,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from opsportal.lib import fragments
 
 from .models import Incident, Service
 from .notifications.channels import MessageChannel
@@ -44,6 +47,19 @@ class IncidentPanel:
     context: Callable[[HttpRequest, Incident], dict[str, Any]]
     order: int = 100
     shared: Callable[[HttpRequest, Incident], tuple[object, ...]] | None = None
+
+    def html(self, request: HttpRequest, incident: Incident) -> str:
+        """The panel for this reader: drawn now, or (``shared``) reused from whoever drew it first."""
+        if self.shared is None:
+            return render_to_string(self.template, self.context(request, incident), request=request)
+
+        def draw(extra: dict[str, Any]) -> str:
+            # Messages belong to the reader: they show at the top of the page, never in a shared panel.
+            return render_to_string(self.template, {**self.context(request, incident), "messages": [], **extra},
+                                    request=request)
+
+        parts = ("panel", self.name, incident.pk, *self.shared(request, incident))
+        return fragments.shared_html(parts, request, draw)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ PANEL = "escalation/_incident_panel.html"
 CHOICES_MAX = 200
 
 
-def panel_context(request: HttpRequest, incident: Incident, *, version: str | None = None) -> dict[str, Any]:
+def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     now = timezone.now()
     plan = escalation_plan(incident, now=now)
     users = list(get_user_model().objects.filter(is_active=True).order_by("username")
@@ -31,7 +31,7 @@ def panel_context(request: HttpRequest, incident: Incident, *, version: str | No
         "users": users[:CHOICES_MAX], "more_users": len(users) > CHOICES_MAX,
         "schedules": list(Schedule.objects.order_by("name").values_list("pk", "name")[:CHOICES_MAX]),
         # The poll sends the version it shows and gets 204 while it holds.
-        "version": version or plan_version(incident, now=now),
+        "version": plan_version(incident, now=now),
     }
 
 
@@ -41,6 +41,9 @@ def _shared(request: HttpRequest, incident: Incident) -> tuple[object, ...]:
     return (plan_version(incident),)
 
 
+ESCALATION_PANEL = IncidentPanel("escalation", PANEL, panel_context, order=30, shared=_shared)
+
+
 def register() -> None:
-    registry.add_incident_panel(IncidentPanel("escalation", PANEL, panel_context, order=30, shared=_shared))
+    registry.add_incident_panel(ESCALATION_PANEL)
     registry.add_nav_entry(NavEntry("Escalation", "escalation:policies", current=("escalation",), order=35))

@@ -10,14 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import lifecycle
 from incidents.models import Incident, Source
 from incidents.registry import TIMELINE_CHANGED
 from incidents.selectors import incident_get_for_user
-from opsportal.lib import fragments
+from opsportal.lib import memo
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.htmx import HtmxHttpRequest
 from opsportal.lib.views import page_of
@@ -25,7 +24,7 @@ from opsportal.lib.views import page_of
 from . import policies, simulate, snapshot
 from .forms import LevelForm, PolicyForm, parse_target_lines
 from .models import EscalationPolicy
-from .panels import PANEL, panel_context
+from .panels import ESCALATION_PANEL, PANEL, panel_context
 from .plan import plan_version
 
 POLICIES_PER_PAGE = 50
@@ -57,19 +56,13 @@ def _panel(request: HtmxHttpRequest, incident: Incident, status: int = 200) -> H
 @require_GET
 @login_required
 def incident_escalation(request: HtmxHttpRequest, incident_pk: int) -> HttpResponse:
-    """The panel alone (its refresh): 204 while the version it sends as ``since`` holds."""
-    incident = _incident(request, incident_pk)
-    version = plan_version(incident)
-    if request.GET.get("since") == version:
-        return HttpResponse(status=204)
-
-    def draw(extra: dict[str, Any]) -> str:
-        context = {**panel_context(request, incident, version=version), "messages": [], **extra}
-        return render_to_string(PANEL, context, request)
-
-    # Shared with the incident page's copy (registry.IncidentPanel.shared): when the minute turns,
-    # every tab's refresh is answered from one drawing per process.
-    return HttpResponse(fragments.shared_html(("panel", "escalation", incident.pk, version), request, draw))
+    """The panel alone (its refresh): 204 while the version it sends as ``since`` holds, else the
+    page's own shared drawing, so when the minute turns every tab is answered from one per process."""
+    with memo.scope():  # the version's query, read once for the check and the drawing
+        incident = _incident(request, incident_pk)
+        if request.GET.get("since") == plan_version(incident):
+            return HttpResponse(status=204)
+        return HttpResponse(ESCALATION_PANEL.html(request, incident))
 
 
 @require_POST

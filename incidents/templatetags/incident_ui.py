@@ -4,17 +4,15 @@ the panels integrations register (``incidents.registry``)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django import template
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from incidents.models import Incident
-from incidents.registry import IncidentPanel, registry
-from opsportal.lib import fragments, stamps
+from incidents.registry import registry
+from opsportal.lib import stamps
 from opsportal.lib.durations import compact, format_duration
 
 register = template.Library()
@@ -77,21 +75,8 @@ def incident_panels(context: template.Context, incident: Incident) -> SafeString
     """Every registered incident-page panel, in order (the core names no integration)."""
     request = context["request"]
     return mark_safe("".join(  # noqa: S308 - each part is a rendered, autoescaped template
-        _panel_html(panel, request, incident) for panel in registry.incident_panels
+        panel.html(request, incident) for panel in registry.incident_panels
     ))
-
-
-def _panel_html(panel: IncidentPanel, request: HttpRequest, incident: Incident) -> str:
-    if panel.shared is None:
-        return render_to_string(panel.template, panel.context(request, incident), request=request)
-
-    def draw(extra: dict[str, Any]) -> str:
-        # Messages belong to the reader: they show at the top of the page, never in a shared panel.
-        return render_to_string(panel.template, {**panel.context(request, incident), "messages": [], **extra},
-                                request=request)
-
-    parts = ("panel", panel.name, incident.pk, *panel.shared(request, incident))
-    return fragments.shared_html(parts, request, draw)
 
 
 @register.simple_tag(takes_context=True)
