@@ -179,6 +179,10 @@ REDIS_URL = env.str("REDIS_URL", default="")
 EMBEDDED_REDIS = not REDIS_URL
 CACHE_REDIS_URL = REDIS_URL or embedded_redis.cache_url(DATA_DIR)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or embedded_redis.broker_url(DATA_DIR)
+# Kombu's Redis transport with one client per channel instead of one per command (opsportal/lib/broker.py).
+# A "redis+socket://" URL (the embedded broker) names kombu's own; other brokers keep theirs.
+if CELERY_BROKER_URL.partition("://")[0] in ("redis", "rediss"):
+    CELERY_BROKER_TRANSPORT = "opsportal.lib.broker:Transport"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 3,
     "socket_timeout": 5,
