@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from incidents.notifications.channels import TransportError
+from opsportal.lib.compiled import CompiledQuery
 
 from .models import SlackChannelPace
 
@@ -87,13 +88,22 @@ def pace_reserve(channel: str, *, now: datetime | None = None) -> datetime | Non
     now = now or timezone.now()
     interval = timedelta(seconds=1 / max(settings.SLACK_CHANNEL_MESSAGES_PER_SECOND, 0.001))
     allowance = interval * int(max(settings.SLACK_CHANNEL_BURST - 1, 0))
+    channel = channel[:255]
     with transaction.atomic():
-        row, _ = SlackChannelPace.objects.select_for_update().get_or_create(
-            channel=channel[:255], defaults={"next_at": now})
-        tat: datetime = max(row.next_at, now)
-        row.next_at = tat + interval
-        row.save(update_fields=["next_at"])
+        rows = _PACE_LOCKED.objects(channel)
+        if not rows:  # the channel's first message: two workers may get here at once
+            SlackChannelPace.objects.bulk_create([SlackChannelPace(channel=channel, next_at=now)], ignore_conflicts=True)
+            rows = _PACE_LOCKED.objects(channel)
+        tat: datetime = max(rows[0].next_at, now)
+        with connection.cursor() as cursor:
+            cursor.execute(_PACE_SQL, [connection.ops.adapt_datetimefield_value(tat + interval), channel])
     return tat - allowance if tat - now > allowance else None
+
+
+# Every Slack message takes a slot: its two statements are written once, not compiled per message.
+_PACE_LOCKED = CompiledQuery(SlackChannelPace, lambda channel: SlackChannelPace.objects.select_for_update().filter(
+    channel=channel), marker="\x00channel\x00")
+_PACE_SQL = f"UPDATE {SlackChannelPace._meta.db_table} SET next_at = %s WHERE channel = %s"
 
 
 def pace_next(channel: str, *, now: datetime | None = None) -> datetime | None:

@@ -25,3 +25,29 @@ def test_it_answers_as_the_orm_does_for_each_value(p1: Severity) -> None:
         assert [model_to_dict(i) for i in got] == [model_to_dict(i) for i in want]
         assert all(i.opened_at.tzinfo is not None and isinstance(i.labels, dict) for i in got)
         assert all(not i._state.adding for i in got)
+
+
+WITH_RELATED = CompiledQuery(
+    Incident, lambda pk: Incident.objects.select_related("severity", "service", "commander").filter(pk=pk),
+    marker=-1)
+
+
+def test_it_builds_the_related_instances_select_related_asks_for(
+    p1: Severity, django_user_model, django_assert_num_queries
+) -> None:
+    from incidents.models import Service
+
+    commander = django_user_model.objects.create_user("casey")
+    with_all = lifecycle.incident_open(title="A", severity=p1, source=Source.WEB,
+                                       service=Service.objects.create(name="checkout"))
+    lifecycle.incident_assign_commander(incident=with_all, commander=commander, actor=None, source=Source.WEB)
+    bare = lifecycle.incident_open(title="B", severity=p1, source=Source.WEB)
+
+    [got] = WITH_RELATED.objects(with_all.pk)
+    with django_assert_num_queries(0):
+        assert got.service is not None and got.commander is not None
+        assert (got.severity.name, got.service.name, got.commander.username) == (p1.name, "checkout", "casey")
+    [got] = WITH_RELATED.objects(bare.pk)
+    with django_assert_num_queries(0):
+        assert got.service is None and got.commander is None and got.severity == p1
+    assert WITH_RELATED.objects(bare.pk + 1000) == []
