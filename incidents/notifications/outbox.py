@@ -19,7 +19,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -185,15 +185,28 @@ def _enqueue_unless_recent(conversation_ids: list[int]) -> None:
 def _enqueue(conversation_ids: list[int], *, together: bool = False) -> bool:
     """Hand the flushes to the workers: the few conversations one commit made due in one broker
     message (``together``), the sweep's many one message each so that workers share them. When
-    the broker is down the sweep sends them later (False)."""
+    the broker is down the conversations are marked for the sweep, which sends them once it is
+    back (False)."""
     batches = [conversation_ids] if together else [[pk] for pk in conversation_ids]
-    for batch in batches:
+    for n, batch in enumerate(batches):
         try:
             current_app.send_task(FLUSH_TASK, args=batch)
         except Exception:  # noqa: BLE001 - any broker failure: the delivery rows are the record
             log.warning("could not enqueue a flush; the outbox sweep will send it", extra={"conversations": batch})
+            _mark_for_sweep([pk for rest in batches[n:] for pk in rest])
             return False
     return True
+
+
+def _mark_for_sweep(conversation_ids: list[int]) -> None:
+    """Conversations whose flush could not be handed over are due for the next sweep at once (one
+    that is idle; a leased one's flush is under way). Without the mark the sweep would take
+    them only after NOTIFY_LEASE_SECONDS (see ``outbox_sweep``)."""
+    try:
+        Conversation.objects.filter(pk__in=conversation_ids, next_send_at__isnull=True).update(
+            next_send_at=timezone.now())
+    except Exception:  # noqa: BLE001 - the database is down too: the sweep finds them after the lease time
+        log.warning("could not mark conversations for the sweep", extra={"conversations": conversation_ids})
 
 
 def conversation_flush(conversation_id: int, *, now: datetime | None = None) -> int:
@@ -201,18 +214,13 @@ def conversation_flush(conversation_id: int, *, now: datetime | None = None) -> 
     were sent. Safe to call concurrently and repeatedly: a conversation leased by another flush,
     or waiting for its rate limit, is left alone."""
     now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
-    leased = Conversation.objects.filter(pk=conversation_id).filter(
-        Q(next_send_at__isnull=True) | Q(next_send_at__lte=now)
-    ).update(next_send_at=lease)
-    if not leased:
+    if not _lease(conversation_id, now, until=now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)):
         return 0
-    conversation = Conversation.objects.select_related("incident__severity", "incident__service",
-                                                       "incident__commander").get(pk=conversation_id)
+    [conversation] = _LEASED.objects(conversation_id)
     channel = registry.message_channel(conversation.channel)
     due = _due_in_order(conversation, now)
     if channel is None or not due:
-        Conversation.objects.filter(pk=conversation_id).update(next_send_at=None)
+        bulk.update_records(Conversation, [{"id": conversation_id, "next_send_at": None}])
         return 0
     started = timezone.now()
     try:
@@ -228,12 +236,31 @@ def conversation_flush(conversation_id: int, *, now: datetime | None = None) -> 
     return _record(conversation, due, outcome, now=timezone.now())
 
 
+def _lease(conversation_id: int, now: datetime, *, until: datetime) -> bool:
+    """Take the conversation for a flush unless one holds it or its time has not come: one
+    UPDATE, its SQL written once (the ORM compiled it again for every flush)."""
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(_LEASE_SQL, [ops.adapt_datetimefield_value(until), conversation_id,
+                                    ops.adapt_datetimefield_value(now)])
+        return bool(cursor.rowcount)
+
+
+_LEASE_SQL = (f"UPDATE {Conversation._meta.db_table} SET next_send_at = %s "
+              "WHERE id = %s AND (next_send_at IS NULL OR next_send_at <= %s)")
+# What a flush reads: the conversation with what its incident's context needs, and its unsent
+# deliveries in order; compiled once per process (opsportal/lib/compiled.py).
+_LEASED = CompiledQuery(Conversation, lambda pk: Conversation.objects.select_related(
+    "incident__severity", "incident__service", "incident__commander").filter(pk=pk), marker=-1)
+_UNSENT = CompiledQuery(Delivery, lambda pk: Delivery.objects.filter(
+    conversation_id=pk, status__in=[S.PENDING, S.FAILED]).order_by("created_at", "id")[:BATCH_MAX], marker=-1)
+
+
 def _due_in_order(conversation: Conversation, now: datetime) -> list[Delivery]:
     """Unsent deliveries oldest first, up to the first that is not yet due: a message waiting
     for its retry holds back the newer ones, so a thread never reads out of order."""
     due = []
-    unsent = conversation.deliveries.filter(status__in=[S.PENDING, S.FAILED]).order_by("created_at", "id")
-    for delivery in unsent[:BATCH_MAX]:
+    for delivery in _UNSENT.objects(conversation.pk):
         if delivery.next_attempt_at is None or delivery.next_attempt_at > now:
             break
         due.append(delivery)
@@ -248,6 +275,7 @@ def _record(conversation: Conversation, due: list[Delivery], outcome: Outcome, *
         attempts = 1 + max(d.attempts for d in due if d.pk in outcome.errors)
         retry_after = max((e.retry_after or 0) for e in failures)
         retry_at = now + backoff(attempts, retry_after)
+    changed = []
     for delivery in due:
         if delivery.pk in outcome.sent:
             delivery.status, delivery.sent_at, delivery.last_error = S.SENT, now, ""
@@ -264,9 +292,9 @@ def _record(conversation: Conversation, due: list[Delivery], outcome: Outcome, *
                 delivery.status, delivery.next_attempt_at = S.FAILED, retry_at
         else:
             continue
-        delivery.save(update_fields=["status", "sent_at", "last_error", "external_ref", "attempts",
-                                     "next_attempt_at"])
+        changed.append({"id": delivery.pk, **{name: getattr(delivery, name) for name in _RECORDED}})
         metrics.DELIVERIES.labels(delivery.channel, delivery.status).inc()
+    bulk.update_records(Delivery, changed)
     if not any(d.status == S.FAILED for d in due):
         retry_at = None
     updates = dict(outcome.conversation)
@@ -282,8 +310,11 @@ def _record(conversation: Conversation, due: list[Delivery], outcome: Outcome, *
         updates["next_send_at"] = retry_at
     for field, value in updates.items():
         setattr(conversation, field, value)
-    conversation.save(update_fields=sorted(updates))
+    bulk.update_records(Conversation, [{"id": conversation.pk, **{name: updates[name] for name in sorted(updates)}}])
     return len(outcome.sent)
+
+
+_RECORDED = ("status", "sent_at", "last_error", "external_ref", "attempts", "next_attempt_at")
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -294,12 +325,21 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 
 
 def outbox_sweep(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Conversations with a delivery due and no flush under way: the beat hands them to workers.
-    Returns their ids."""
+    """Conversations with a delivery due that no flush will send: the beat hands them to workers.
+    Returns their ids.
+
+    A conversation whose time has come (``next_send_at``: its quiet time, rate-limit slot or
+    retry ended, a killed worker's lease ran out, or its flush could not be enqueued) is taken
+    at once. An idle one (no ``next_send_at``) had its flush enqueued when its deliveries were
+    committed: it is taken only once they have waited NOTIFY_LEASE_SECONDS (the process died
+    between the commit and the enqueue). Taking it sooner sent a second flush after each one
+    still queued: in a burst that workers trail, a third of the flushes found nothing to send."""
     now = now or timezone.now()
+    lost = now - timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
     ids = list(
         Delivery.objects.filter(status__in=[S.PENDING, S.FAILED], next_attempt_at__lte=now)
-        .filter(Q(conversation__next_send_at__isnull=True) | Q(conversation__next_send_at__lte=now))
+        .filter(Q(conversation__next_send_at__lte=now)
+                | Q(conversation__next_send_at__isnull=True, next_attempt_at__lte=lost))
         .values_list("conversation_id", flat=True).distinct()[:limit]
     )
     if ids:

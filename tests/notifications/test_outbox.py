@@ -103,10 +103,28 @@ def test_it_gives_up_at_once_on_a_permanent_error_and_after_the_last_attempt(
     assert second.status == "sent"
 
 
-def test_the_sweep_finds_what_was_never_enqueued(p1: Severity, recorder: RecordingSender) -> None:
+def test_the_sweep_finds_what_was_never_enqueued_but_leaves_a_queued_flush_alone(
+    p1: Severity, recorder: RecordingSender, settings
+) -> None:
     lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
     delivery = Delivery.objects.get()
-    assert outbox.outbox_sweep() == [delivery.conversation_id]
+    assert outbox.outbox_sweep() == [], "its flush was enqueued on commit: a second one would send nothing"
+    lost = timezone.now() + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS + 1)
+    assert outbox.outbox_sweep(now=lost) == [delivery.conversation_id]
+
+
+def test_a_flush_the_broker_refused_is_swept_at_once(
+    p1: Severity, recorder: RecordingSender, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    def broker_down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(current_app, "send_task", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    delivery = Delivery.objects.get()
+    assert outbox.outbox_sweep(now=timezone.now() + timedelta(seconds=1)) == [delivery.conversation_id]
+    assert outbox.conversation_flush(delivery.conversation_id) == 1
 
 
 def test_an_unconfigured_channel_keeps_a_preview_and_sends_nothing(
