@@ -93,7 +93,8 @@ def _new_key() -> str:
 class Incident(models.Model):
     title = models.CharField(max_length=TITLE_MAX)
     description = models.TextField(blank=True, max_length=DESCRIPTION_MAX)
-    severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="incidents")
+    # Indexed by incident_severity_status (severity, status): a second index only cost every write.
+    severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="incidents", db_index=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRIGGERED)
     commander = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -221,7 +222,8 @@ class EventKind(models.TextChoices):
 class TimelineEvent(models.Model):
     """One line of an incident's history: who did what, when, from where."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    # Indexed by timeline_incident_created (incident, created_at).
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=32, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

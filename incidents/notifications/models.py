@@ -18,8 +18,9 @@ class Conversation(models.Model):
     remembers what the channel needs to go on (the root message's ts, the dedup key)."""
 
     # None: a message to one person outside any incident (a test page); outbox.direct_message_create.
+    # Indexed by one_conversation_per_target (incident, channel, target).
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="conversations")
+                                 related_name="conversations", db_index=False)
     channel = models.CharField(max_length=32)
     target = models.CharField(max_length=TARGET_MAX)
     # Where the conversation lives on the other side: "C0123:1712345678.000100" for Slack.
@@ -49,8 +50,10 @@ class Delivery(models.Model):
         DEAD = "dead", "Dead (gave up)"
         PREVIEW = "preview", "Not configured (preview)"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="deliveries")
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    # Both indexed by the composite indexes below (delivery_conversation, delivery_incident).
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries",
+                                 db_index=False)
     event = models.ForeignKey(TimelineEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(max_length=32, help_text="The timeline event kind this message announces.")
     channel = models.CharField(max_length=32)

@@ -86,8 +86,11 @@ class Alert(models.Model):
     """One Alertmanager alert (fingerprint) on one incident; or, with no incident, one that a
     maintenance window held back."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
+    # Both indexed by the composite indexes below (alert_integration_last_seen, alert_incident_status_seen):
+    # an index of their own only cost every alert written.
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts", db_index=False)
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts",
+                                 db_index=False)
     maintenance_window = models.ForeignKey(
         "MaintenanceWindow", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
@@ -144,7 +147,9 @@ class WebhookDelivery(models.Model):
     """A raw webhook body as received, kept for debugging for a bounded time."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="deliveries")
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Indexed by delivery_incident_received (incident, -received_at).
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 db_index=False)
     received_at = models.DateTimeField(db_index=True)
     group_key = models.TextField(blank=True)
     status = models.CharField(max_length=10, blank=True)
