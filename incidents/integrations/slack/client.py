@@ -104,14 +104,17 @@ def pace_reserve(channel: str, *, now: datetime | None = None) -> datetime | Non
 _PACE_LOCKED = CompiledQuery(SlackChannelPace, lambda channel: SlackChannelPace.objects.select_for_update().filter(
     channel=channel), marker="\x00channel\x00")
 _PACE_SQL = f"UPDATE {SlackChannelPace._meta.db_table} SET next_at = %s WHERE channel = %s"
+_PACE = CompiledQuery(SlackChannelPace, lambda channel: SlackChannelPace.objects.filter(channel=channel),
+                      marker="\x00channel\x00")
 
 
 def pace_next(channel: str, *, now: datetime | None = None) -> datetime | None:
     """When the next message to ``channel`` may go, or None if it may go now."""
     now = now or timezone.now()
-    row = SlackChannelPace.objects.filter(channel=channel[:255]).first()
-    if row is None:
+    rows = _PACE.objects(channel[:255])
+    if not rows:
         return None
+    row = rows[0]
     interval = timedelta(seconds=1 / max(settings.SLACK_CHANNEL_MESSAGES_PER_SECOND, 0.001))
     at: datetime = row.next_at - interval * max(settings.SLACK_CHANNEL_BURST - 1, 0)
     return at if at > now else None
