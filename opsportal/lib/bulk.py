@@ -65,10 +65,13 @@ def insert_objects(objs: Sequence[M]) -> Sequence[M]:
 
 
 def update_records(model: type[models.Model], records: Sequence[dict[str, Any]]) -> None:
-    """UPDATE rows by primary key: each record has ``id`` and the same other fields to set."""
+    """UPDATE rows by primary key: each record has the primary key (``id``, or the model's own)
+    and the same other fields to set."""
     if not records:
         return
-    names = tuple(name for name in records[0] if name != "id")
+    pk = model._meta.pk
+    assert pk is not None
+    names = tuple(name for name in records[0] if name != pk.attname)
     if connection.vendor != "postgresql":
         objs = [model(**record) for record in records]
         model._default_manager.bulk_update(objs, names, batch_size=BATCH)

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from incidents.notifications.channels import TransportError
+from opsportal.lib import bulk
 from opsportal.lib.compiled import CompiledQuery
 
 from .models import SlackChannelPace
@@ -95,15 +96,14 @@ def pace_reserve(channel: str, *, now: datetime | None = None) -> datetime | Non
             SlackChannelPace.objects.bulk_create([SlackChannelPace(channel=channel, next_at=now)], ignore_conflicts=True)
             rows = _PACE_LOCKED.objects(channel)
         tat: datetime = max(rows[0].next_at, now)
-        with connection.cursor() as cursor:
-            cursor.execute(_PACE_SQL, [connection.ops.adapt_datetimefield_value(tat + interval), channel])
+        bulk.update_records(SlackChannelPace, [{"channel": channel, "next_at": tat + interval}])
     return tat - allowance if tat - now > allowance else None
 
 
-# Every Slack message takes a slot: its two statements are written once, not compiled per message.
+# Every Slack message takes a slot: its read compiled once, not per message (the UPDATE is
+# bulk.update_records, whose statement is built once too).
 _PACE_LOCKED = CompiledQuery(SlackChannelPace, lambda channel: SlackChannelPace.objects.select_for_update().filter(
     channel=channel), marker="\x00channel\x00")
-_PACE_SQL = f"UPDATE {SlackChannelPace._meta.db_table} SET next_at = %s WHERE channel = %s"
 _PACE = CompiledQuery(SlackChannelPace, lambda channel: SlackChannelPace.objects.filter(channel=channel),
                       marker="\x00channel\x00")
 
