@@ -54,11 +54,20 @@ def insert_objects(objs: Sequence[M]) -> Sequence[M]:
     model = type(objs[0])
     if connection.vendor != "postgresql":
         return model._default_manager.bulk_create(objs)
-    sql, fields = _insert_returning_sql(model)
-    records = [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs]
     pk = model._meta.pk
     assert pk is not None
-    for obj, (value,) in zip(objs, _execute(sql, fields, records, returning=True), strict=True):
+    if len(objs) == 1:
+        # One row: each value its own parameter. Inside the one JSON parameter a long text (a raw
+        # webhook body of 47 KB) cost PostgreSQL more to unpack than to store.
+        sql, fields = _insert_values_sql(model)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [f.get_db_prep_save(f.pre_save(objs[0], True), connection) for f in fields])
+            returned = cursor.fetchall()
+    else:
+        sql, fields = _insert_returning_sql(model)
+        records = [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs]
+        returned = _execute(sql, fields, records, returning=True)
+    for obj, (value,) in zip(objs, returned, strict=True):
         setattr(obj, pk.attname, value)
         obj._state.adding, obj._state.db = False, connection.alias
     return objs
@@ -152,6 +161,16 @@ def _insert_returning_sql(model: type[models.Model]) -> tuple[str, list[Any]]:
     fields = [f for f in model._meta.concrete_fields if f is not pk]
     sql, _ = _insert_sql(model, tuple(f.name for f in fields), False)
     return f"{sql} RETURNING {_qn(pk.column)}", fields
+
+
+@functools.cache
+def _insert_values_sql(model: type[models.Model]) -> tuple[str, list[Any]]:
+    pk = model._meta.pk
+    assert pk is not None
+    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    values = ", ".join(["%s"] * len(fields))
+    return (f"INSERT INTO {_qn(model._meta.db_table)} ({_columns(fields)}) VALUES ({values}) "
+            f"RETURNING {_qn(pk.column)}"), fields
 
 
 @functools.cache

@@ -138,7 +138,13 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
 
     @admin.display(description="body")
     def pretty_body(self, obj: WebhookDelivery) -> str:
-        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(obj.body, indent=2)[:200_000])
+        """The body indented for reading; as stored if it is not JSON (it always is when stored
+        by the webhook, which refuses anything else)."""
+        try:
+            text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
+        except ValueError:
+            text = obj.body
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", text[:200_000])
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

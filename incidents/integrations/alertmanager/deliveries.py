@@ -15,7 +15,7 @@ BATCH = 1_000
 
 
 class _BodyBytes(Func):
-    """Size in bytes of a JSON column as the database stores its text."""
+    """Size in bytes of a text column's UTF-8 text (what a body takes before compression)."""
 
     template = "octet_length(CAST(%(expressions)s AS text))"
     output_field = IntegerField()

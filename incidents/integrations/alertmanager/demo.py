@@ -3,6 +3,7 @@ real Alertmanager post takes, and a maintenance window planned for tomorrow nigh
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from incidents.registry import DemoContext, DemoResult
@@ -50,4 +51,4 @@ def _fire_demo_alerts(integration: Integration, starts_at: datetime) -> None:
             for n in (1, 2)
         ],
     }
-    alertmanager_ingest(integration=integration, payload=parse_payload(body), body=body, received_at=starts_at)
+    alertmanager_ingest(integration=integration, payload=parse_payload(body), body=json.dumps(body), received_at=starts_at)

@@ -117,9 +117,10 @@ class _Context:
 
 
 def alertmanager_ingest(
-    *, integration: Integration, payload: Payload, body: Any, received_at: datetime | None = None
+    *, integration: Integration, payload: Payload, body: str, received_at: datetime | None = None
 ) -> IngestResult:
-    """Store one validated webhook post and apply it to incidents, in one transaction.
+    """Store one validated webhook post (``body``: its JSON text as received) and apply it to
+    incidents, in one transaction.
 
     Raises django.db.OperationalError/InterfaceError when the database is unavailable or a lock
     is not granted within ALERTMANAGER_LOCK_TIMEOUT_SECONDS (the webhook answers 503 so

@@ -68,7 +68,7 @@ def alertmanager_webhook(request: HttpRequest) -> JsonResponse:
         except ApplicationError as exc:
             return _refuse(name, metrics.INVALID, exc.status_code, exc.code, exc.message, **exc.extra)
         try:
-            result = alertmanager_ingest(integration=integration, payload=payload, body=data)
+            result = alertmanager_ingest(integration=integration, payload=payload, body=body.decode("utf-8"))
         except ApplicationError as exc:  # a business rule said no; nothing was stored
             return _refuse(name, metrics.INVALID, exc.status_code, exc.code, exc.message, **exc.extra)
     except (OperationalError, InterfaceError) as exc:

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def delivered(integration: Integration, incident: Incident) -> None:
     """What the webhook post that carried the alerts leaves: a delivery naming the incident (the
     alerts panel's version moves with it)."""
-    WebhookDelivery.objects.create(integration=integration, incident=incident, received_at=timezone.now(), body={})
+    WebhookDelivery.objects.create(integration=integration, incident=incident, received_at=timezone.now(), body="{}")
 
 
 def add_alerts(integration: Integration, incident: Incident, count: int, *, resolved_every: int = 0,

@@ -180,7 +180,7 @@ def test_it_shows_recent_deliveries_with_their_incident(responder_client: Client
         status="firing",
         alert_count=3,
         truncated_alerts=2,
-        body={},
+        body="{}",
     )
 
     response = responder_client.get(reverse("alertmanager:integration-detail", args=[integration.pk]))

@@ -44,7 +44,7 @@ def add_alert(integration: Integration, incident: Incident, labels: dict[str, st
     }
     alert = Alert.objects.create(**values)
     # What the webhook post that carried it leaves too: a delivery naming the incident.
-    WebhookDelivery.objects.create(integration=integration, incident=incident, received_at=now, body={})
+    WebhookDelivery.objects.create(integration=integration, incident=incident, received_at=now, body="{}")
     return alert
 
 
@@ -112,7 +112,7 @@ def test_it_warns_when_alertmanager_truncated_the_latest_delivery(
         status="firing",
         alert_count=2,
         truncated_alerts=1,
-        body={},
+        body="{}",
     )
 
     page = responder_client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
