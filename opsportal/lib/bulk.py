@@ -12,7 +12,9 @@ instances are built for rows that are only written.
 The same goes for the few rows a webhook post writes (its incident, timeline event, conversations,
 deliveries, raw delivery): :func:`insert_objects` saves model instances with one statement built
 once per model, where the ORM compiled each INSERT again, about as much CPU per row as PostgreSQL
-takes to store it.
+takes to store it. A single row binds each value as its own parameter instead of going through
+the JSON one: a long text (a 47 KB raw webhook body) cost PostgreSQL more to unpack from JSON
+than to store.
 """
 
 from __future__ import annotations
@@ -57,8 +59,7 @@ def insert_objects(objs: Sequence[M]) -> Sequence[M]:
     pk = model._meta.pk
     assert pk is not None
     if len(objs) == 1:
-        # One row: each value its own parameter. Inside the one JSON parameter a long text (a raw
-        # webhook body of 47 KB) cost PostgreSQL more to unpack than to store.
+        # One row: each value its own parameter (see the module's docstring).
         sql, fields = _insert_values_sql(model)
         with connection.cursor() as cursor:
             cursor.execute(sql, [f.get_db_prep_save(f.pre_save(objs[0], True), connection) for f in fields])
@@ -154,20 +155,23 @@ def _insert_sql(model: type[models.Model], names: tuple[str, ...], ignore_confli
     return sql, fields
 
 
-@functools.cache
-def _insert_returning_sql(model: type[models.Model]) -> tuple[str, list[Any]]:
+def _written_fields(model: type[models.Model]) -> tuple[Any, list[Any]]:
+    """(primary key, every other concrete field): what insert_objects writes and reads back."""
     pk = model._meta.pk
     assert pk is not None
-    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    return pk, [f for f in model._meta.concrete_fields if f is not pk]
+
+
+@functools.cache
+def _insert_returning_sql(model: type[models.Model]) -> tuple[str, list[Any]]:
+    pk, fields = _written_fields(model)
     sql, _ = _insert_sql(model, tuple(f.name for f in fields), False)
     return f"{sql} RETURNING {_qn(pk.column)}", fields
 
 
 @functools.cache
 def _insert_values_sql(model: type[models.Model]) -> tuple[str, list[Any]]:
-    pk = model._meta.pk
-    assert pk is not None
-    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    pk, fields = _written_fields(model)
     values = ", ".join(["%s"] * len(fields))
     return (f"INSERT INTO {_qn(model._meta.db_table)} ({_columns(fields)}) VALUES ({values}) "
             f"RETURNING {_qn(pk.column)}"), fields

@@ -5,11 +5,12 @@ that is only ever shown as text (docs/security.md, "Raw webhook deliveries")."""
 from django.db import migrations, models
 
 # lz4 needs PostgreSQL 14+ built with it (Debian's and the official images are); otherwise the
-# column keeps the server's default compression.
+# column keeps the server's default compression. EXECUTE parses the statement when it runs, so an
+# older server's syntax error is caught below rather than failing the block before it starts.
 LZ4 = """
 DO $$
 BEGIN
-    ALTER TABLE alertmanager_webhookdelivery ALTER COLUMN body SET COMPRESSION lz4;
+    EXECUTE 'ALTER TABLE alertmanager_webhookdelivery ALTER COLUMN body SET COMPRESSION lz4';
 EXCEPTION WHEN feature_not_supported OR invalid_parameter_value OR syntax_error THEN
     NULL;
 END $$;
