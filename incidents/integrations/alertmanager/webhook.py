@@ -19,7 +19,7 @@ from opsportal.lib.exceptions import ApplicationError
 
 from . import metrics
 from .ingest import alertmanager_ingest
-from .payload import PayloadTooLarge, loads, parse_payload
+from .payload import PayloadTooLarge, decode_payload
 from .tokens import integration_for_token
 
 log = logging.getLogger(__name__)
@@ -57,12 +57,7 @@ def alertmanager_webhook(request: HttpRequest) -> JsonResponse:
         if not body.strip():
             return _refuse(name, metrics.INVALID, 400, "invalid_payload", "The body is empty; send the JSON payload.")
         try:
-            data = loads(body)
-            payload = parse_payload(
-                data,
-                max_alerts=settings.ALERTMANAGER_MAX_ALERTS,
-                strings_checked=True,
-            )
+            payload = decode_payload(body, max_alerts=settings.ALERTMANAGER_MAX_ALERTS)
         except PayloadTooLarge as exc:
             return _refuse(name, metrics.TOO_LARGE, 413, exc.code, exc.message)
         except ApplicationError as exc:

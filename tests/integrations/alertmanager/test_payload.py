@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -88,8 +89,8 @@ def test_it_refuses_too_many_alerts_as_too_large() -> None:
 def test_it_decodes_strictly() -> None:
     with pytest.raises(PayloadError, match="Infinity"):
         loads(b'{"a": Infinity}')
-    with pytest.raises(PayloadError, match="out of range"):
-        loads(b'{"a": 1e999}')
+    # Beyond a float's range is still JSON: only a field we read could mind, and those are typed.
+    assert loads(b'{"a": 1e999, "b": ' + b"9" * 5000 + b"}") == {"a": math.inf, "b": math.inf}
     with pytest.raises(PayloadError, match="nested more than 32 levels deep"):
         loads(b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(PayloadError, match="NUL"):
