@@ -20,7 +20,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, TimelineEvent
@@ -79,7 +79,12 @@ def deliveries_for_event(
         )
         for channel, target, payload, configured in rows
     ])
-    pending = sorted({d.conversation_id for d in created if d.status == S.PENDING})
+    # A conversation waiting for its time (quiet time after a send, a Slack pace slot, a retry, a
+    # flush under way) would refuse a flush now: the sweep takes it when its time comes, with
+    # these deliveries in order. Only idle ones are handed to the workers: in a storm that spared
+    # every post after an incident's first its broker publish, and the workers a flush doing nothing.
+    waiting = {c.pk for c in conversations.values() if c.next_send_at is not None and c.next_send_at > timezone.now()}
+    pending = sorted({d.conversation_id for d in created if d.status == S.PENDING} - waiting)
     if pending:
         transaction.on_commit(lambda: _enqueue_unless_recent(pending))
     return created
@@ -219,8 +224,11 @@ def conversation_flush(conversation_id: int, *, now: datetime | None = None) -> 
     [conversation] = _LEASED.objects(conversation_id)
     channel = registry.message_channel(conversation.channel)
     due = _due_in_order(conversation, now)
-    if channel is None or not due:
+    if channel is None:
         bulk.update_records(Conversation, [{"id": conversation_id, "next_send_at": None}])
+        return 0
+    if not due:
+        _release(conversation_id, now)
         return 0
     started = timezone.now()
     try:
@@ -234,6 +242,16 @@ def conversation_flush(conversation_id: int, *, now: datetime | None = None) -> 
         outcome = Outcome(errors={d.pk: TransportError(f"{type(exc).__name__}: {exc}") for d in due})
     metrics.SEND_SECONDS.labels(channel.name).observe((timezone.now() - started).total_seconds())
     return _record(conversation, due, outcome, now=timezone.now())
+
+
+def _release(conversation_id: int, now: datetime) -> None:
+    """End a flush that found nothing due. A delivery committed after ``due`` was read had its
+    post see this flush's lease and leave the send to the sweep (``deliveries_for_event``): then
+    the conversation is due at once for the sweep's next tick, never idle with a message waiting."""
+    arrived = Delivery.objects.filter(conversation_id=OuterRef("pk"), status__in=[S.PENDING, S.FAILED],
+                                      next_attempt_at__lte=now)
+    Conversation.objects.filter(pk=conversation_id).update(
+        next_send_at=Case(When(Exists(arrived), then=Value(now)), default=Value(None)))
 
 
 def _lease(conversation_id: int, now: datetime, *, until: datetime) -> bool:
@@ -340,7 +358,7 @@ def outbox_sweep(*, now: datetime | None = None, limit: int = 500) -> list[int]:
         Delivery.objects.filter(status__in=[S.PENDING, S.FAILED], next_attempt_at__lte=now)
         .filter(Q(conversation__next_send_at__lte=now)
                 | Q(conversation__next_send_at__isnull=True, next_attempt_at__lte=lost))
-        .values_list("conversation_id", flat=True).distinct()[:limit]
+        .order_by().values_list("conversation_id", flat=True).distinct()[:limit]  # no ordering: one row each
     )
     if ids:
         _enqueue(ids)

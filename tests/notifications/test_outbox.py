@@ -197,3 +197,53 @@ def test_a_thread_just_handed_to_a_worker_is_not_published_again_and_loses_nothi
     with django_capture_on_commit_callbacks(execute=True):
         other = lifecycle.incident_open(title="Search down", severity=p1, source=Source.WEB)
     assert published[-1] == [Delivery.objects.get(incident=other).conversation_id], "a new incident is enqueued at once"
+
+
+def test_a_thread_in_its_quiet_time_is_left_to_the_sweep_which_sends_it_in_order(
+    p1: Severity, recorder: RecordingSender, settings, monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks,
+) -> None:
+    settings.NOTIFY_COALESCE_SECONDS = 3.0
+    monkeypatch.setattr(outbox, "_enqueued_at", {})
+    published: list[list[int]] = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append(list(args)))
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    conversation = Delivery.objects.get(kind="opened").conversation_id
+    assert outbox.conversation_flush(conversation) == 1
+    outbox._enqueued_at.clear()  # long after: this process would publish again
+
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            lifecycle.incident_add_note(incident=incident, text=f"update {n}", actor=None, source=Source.WEB)
+
+    assert published == [[conversation]], "a flush now would find the thread quiet and send nothing"
+    assert outbox.outbox_sweep() == [], "not due yet"
+    after_quiet = timezone.now() + timedelta(seconds=4)
+    assert outbox.outbox_sweep(now=after_quiet) == [conversation]
+    assert outbox.conversation_flush(conversation, now=after_quiet) == 3
+    assert [text.splitlines()[-1] for text in recorder.batches[1]] == [
+        "📝 Web: update 0", "📝 Web: update 1", "📝 Web: update 2"]
+
+
+def test_a_message_committed_while_a_flush_found_nothing_is_not_stranded(
+    p1: Severity, recorder: RecordingSender, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    conversation = Delivery.objects.get(kind="opened").conversation_id
+    assert outbox.conversation_flush(conversation) == 1
+    # A flush that read nothing due, while a note commits before it lets go of its lease.
+    real_due = outbox._due_in_order
+
+    def due_then_a_note_commits(*args, **kwargs):
+        found = real_due(*args, **kwargs)
+        lifecycle.incident_add_note(incident=incident, text="late", actor=None, source=Source.WEB)
+        return found
+
+    monkeypatch.setattr(outbox, "_due_in_order", due_then_a_note_commits)
+    later = timezone.now() + timedelta(seconds=10)
+    assert outbox.conversation_flush(conversation, now=later) == 0
+    monkeypatch.setattr(outbox, "_due_in_order", real_due)
+
+    assert outbox.outbox_sweep(now=later + timedelta(seconds=1)) == [conversation], "due for the next sweep"
+    assert outbox.conversation_flush(conversation, now=later + timedelta(seconds=1)) == 1
