@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
@@ -25,7 +24,7 @@ from django.utils import timezone
 
 from incidents.models import EventKind, Incident, TimelineEvent
 from incidents.registry import registry
-from opsportal.lib import bulk, memo
+from opsportal.lib import broker, bulk, memo
 from opsportal.lib.compiled import CompiledQuery
 from opsportal.lib.exceptions import ConflictError, NotFoundError
 
@@ -195,7 +194,7 @@ def _enqueue(conversation_ids: list[int], *, together: bool = False) -> bool:
     batches = [conversation_ids] if together else [[pk] for pk in conversation_ids]
     for n, batch in enumerate(batches):
         try:
-            current_app.send_task(FLUSH_TASK, args=batch)
+            broker.publish(FLUSH_TASK, batch)
         except Exception:  # noqa: BLE001 - any broker failure: the delivery rows are the record
             log.warning("could not enqueue a flush; the outbox sweep will send it", extra={"conversations": batch})
             _mark_for_sweep([pk for rest in batches[n:] for pk in rest])

@@ -9,15 +9,20 @@ per pool serves every command of the channel (docs/production.md, "Broker").
 
 ``CELERY_BROKER_TRANSPORT`` names this transport for ``redis://`` and ``rediss://`` brokers
 (opsportal/settings/base.py).
+
+``publish`` hands a task to the workers from a hot path (a webhook's commit) for half the CPU of
+``send_task``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from celery import current_app
 from kombu.transport import redis
+from kombu.utils.uuid import uuid
 
 
 class Channel(redis.Channel):
@@ -37,3 +42,18 @@ class Channel(redis.Channel):
 
 class Transport(redis.Transport):
     Channel = Channel
+
+
+def publish(name: str, args: Sequence[int | str]) -> None:
+    """``current_app.send_task(name, args=args)`` to the default queue, as the same message (Celery
+    builds it) with the same publish retry policy, without what ``send_task`` redoes on every
+    call: routing through the configuration, declaring the queue, ``saferepr`` of the arguments.
+    For tasks with plain arguments and no options; raises what publishing raises."""
+    app = current_app
+    headers, properties, body, _ = app.amqp.as_task_v2(
+        uuid(), name, args=tuple(args), kwargs={}, argsrepr=repr(tuple(args)), kwargsrepr="{}")
+    with app.producer_or_acquire() as producer:
+        # The anonymous exchange delivers to the queue named by the routing key, as send_task's does.
+        producer.publish(body, exchange="", routing_key=app.conf.task_default_queue, serializer="json",
+                         headers=headers, delivery_mode=2, retry=True,
+                         retry_policy=app.conf.task_publish_retry_policy, **properties)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from celery import current_app
 from django.utils import timezone
 
 from incidents import lifecycle
@@ -14,6 +13,7 @@ from incidents.models import Severity, Source
 from incidents.notifications import outbox
 from incidents.notifications.channels import TransportError
 from incidents.notifications.models import Delivery, MessageTemplate
+from opsportal.lib import broker
 
 from .conftest import RecordingSender
 
@@ -119,7 +119,7 @@ def test_a_flush_the_broker_refused_is_swept_at_once(
     def broker_down(*args: object, **kwargs: object) -> None:
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(current_app, "send_task", broker_down)
+    monkeypatch.setattr(broker, "publish", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
     delivery = Delivery.objects.get()
@@ -183,7 +183,7 @@ def test_a_thread_just_handed_to_a_worker_is_not_published_again_and_loses_nothi
     settings.NOTIFY_COALESCE_SECONDS = 3.0
     monkeypatch.setattr(outbox, "_enqueued_at", {})
     published: list[list[int]] = []
-    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append(list(args)))
+    monkeypatch.setattr(broker, "publish", lambda name, args: published.append(list(args)))
 
     with django_capture_on_commit_callbacks(execute=True):
         incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
@@ -206,7 +206,7 @@ def test_a_thread_in_its_quiet_time_is_left_to_the_sweep_which_sends_it_in_order
     settings.NOTIFY_COALESCE_SECONDS = 3.0
     monkeypatch.setattr(outbox, "_enqueued_at", {})
     published: list[list[int]] = []
-    monkeypatch.setattr(current_app, "send_task", lambda name, args: published.append(list(args)))
+    monkeypatch.setattr(broker, "publish", lambda name, args: published.append(list(args)))
     with django_capture_on_commit_callbacks(execute=True):
         incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
     conversation = Delivery.objects.get(kind="opened").conversation_id
