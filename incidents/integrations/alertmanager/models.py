@@ -86,13 +86,13 @@ class Alert(models.Model):
     """One Alertmanager alert (fingerprint) on one incident; or, with no incident, one that a
     maintenance window held back."""
 
-    # Both indexed by the composite indexes below (alert_integration_last_seen, alert_incident_status_seen):
+    # Indexed by the indexes below (alert_integration, alert_incident_status, alert_held_by_window):
     # an index of their own only cost every alert written.
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts", db_index=False)
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts",
                                  db_index=False)
     maintenance_window = models.ForeignKey(
-        "MaintenanceWindow", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+        "MaintenanceWindow", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts", db_index=False
     )
     fingerprint = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=AlertStatus.choices)
@@ -119,16 +119,23 @@ class Alert(models.Model):
                 name="suppressed_alert_once_per_integration",
             ),
         ]
+        # No index holds last_seen_at or times_received: every repeat of an alert moves them, and a
+        # change to an indexed column makes PostgreSQL write a new entry in every index of the table.
+        # Without, a repeat is a HOT update (the new row version on the same page, no index touched;
+        # the table keeps room for it, FILLFACTOR in migration 0010): a storm's repeats cost the
+        # database a third of the time (docs/architecture.md section 10).
         indexes = [
-            # Inactivity sweep and "all resolved?" checks: firing alerts of an incident (the prefix);
-            # the alerts panel's counts by state, once per version (selectors.alert_counts_for_incident:
-            # COUNT per status and MAX(last_seen_at), an index-only scan on PostgreSQL).
-            models.Index(fields=["incident", "status", "last_seen_at"], name="alert_incident_status_seen"),
+            # Inactivity sweep, "all resolved?" checks and the alerts panel's counts by state (once
+            # per version, selectors.alert_counts_for_incident): an incident's alerts, by status.
+            models.Index(fields=["incident", "status"], name="alert_incident_status"),
             # The alerts panel's page: an incident's alerts newest first, LIMIT 50 OFFSET n
             # (selectors.alert_page_for_incident), scanned backwards.
             models.Index(fields=["incident", "starts_at", "id"], name="alert_incident_started"),
-            # Inactivity sweep: integrations' alerts by last time seen.
-            models.Index(fields=["integration", "last_seen_at"], name="alert_integration_last_seen"),
+            # An integration's alerts (its deletion, the inactivity sweep's join).
+            models.Index(fields=["integration"], name="alert_integration"),
+            # Alerts a maintenance window holds (the window's deletion); most alerts have none.
+            models.Index(fields=["maintenance_window"], name="alert_held_by_window",
+                         condition=Q(maintenance_window__isnull=False)),
         ]
 
     def __str__(self) -> str:
