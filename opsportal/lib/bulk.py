@@ -105,9 +105,18 @@ def touch_seen(model: type[models.Model], ids: list[int], now: datetime) -> None
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_qn(model._meta.db_table)} SET last_seen_at = %s, times_received = times_received + 1 "
-            "WHERE id = ANY(%s)",
-            [now, ids],
+            "WHERE id = ANY(%s::bigint[])",
+            [now, array_literal(ids)],
         )
+
+
+def array_literal(values: Sequence[int | str]) -> str:
+    """``values`` as one PostgreSQL array literal, for ``= ANY(%s::type[])``: psycopg adapts a
+    Python list one element at a time in Python (200 fingerprints cost 0.5 ms, the literal
+    0.1 ms). Strings are quoted and escaped; NUL cannot occur in text PostgreSQL stores."""
+    if values and isinstance(values[0], str):
+        return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
 
 
 def rows_where(
@@ -127,7 +136,7 @@ def rows_where(
         return list(matching.values_list(*fields))
     sql, decoded = _select_sql(model, fields, name, any_of[0] if any_of is not None else None)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value] if any_of is None else [value, any_of[1]])
+        cursor.execute(sql, [value] if any_of is None else [value, array_literal(any_of[1])])
         rows: list[tuple[Any, ...]] = cursor.fetchall()
     if not decoded:
         return rows
@@ -199,7 +208,7 @@ def _select_sql(
     fields: list[Any] = [model._meta.get_field(name) for name in (*names, equal, *([any_of] if any_of else []))]
     where = f"{_qn(fields[len(names)].column)} = %s"
     if any_of is not None:
-        where += f" AND {_qn(fields[-1].column)} = ANY(%s)"
+        where += f" AND {_qn(fields[-1].column)} = ANY(%s::{_column_type(fields[-1])}[])"
     fields = fields[:len(names)]
     sql = f"SELECT {_columns(fields)} FROM {_qn(model._meta.db_table)} WHERE {where}"
     return sql, [(i, functools.partial(json.loads, cls=f.decoder) if f.decoder else _json_value)

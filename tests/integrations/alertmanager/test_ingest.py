@@ -139,6 +139,19 @@ def test_it_changes_nothing_but_last_seen_for_a_byte_identical_repeat(hook: Hook
     assert WebhookDelivery.objects.count() == 3  # every delivery is kept for debugging
 
 
+def test_a_repeat_finds_alerts_whose_fingerprints_need_quoting(hook: Hook) -> None:
+    # Fingerprints other senders make up: quotes, backslashes, commas, braces, "NULL", spaces.
+    odd = ['a"b', "c\\d", "x,y", "{z}", "NULL", " sp ", "é"]
+    body = payload([alert(f"web-{n}", fingerprint=fp) for n, fp in enumerate(odd)])
+    hook.post(body)
+
+    response = hook.post(body)
+
+    assert response.json()["action"] == "unchanged"
+    rows = {a.fingerprint: a.times_received for a in Incident.objects.get().alerts.all()}
+    assert rows == dict.fromkeys(odd, 2)
+
+
 def test_it_records_truncated_alerts_and_says_so_once(hook: Hook) -> None:
     # The same truncated post arrived six times (two 500 retries, then repeats).
     for body in TRUNCATE:
