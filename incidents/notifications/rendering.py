@@ -94,6 +94,10 @@ def event_context(event: TimelineEvent) -> dict[str, Any]:
 
 def message_context(incident: dict[str, Any], event: dict[str, Any], *,
                     escape: Callable[[str], str] = no_escape) -> dict[str, Any]:
+    """What a template sees. The dicts are shared as they are where nothing is escaped: the
+    sandbox is immutable, so no template can change what the next channel renders."""
+    if escape is no_escape:
+        return {"incident": incident, "event": event, "status_page_url": getattr(settings, "STATUS_PAGE_URL", "")}
     return {
         "incident": _escaped(incident, escape),
         "event": _escaped(event, escape),

@@ -247,3 +247,28 @@ def test_a_message_committed_while_a_flush_found_nothing_is_not_stranded(
 
     assert outbox.outbox_sweep(now=later + timedelta(seconds=1)) == [conversation], "due for the next sweep"
     assert outbox.conversation_flush(conversation, now=later + timedelta(seconds=1)) == 1
+
+
+def test_a_template_cannot_change_what_another_channel_renders(
+    p1: Severity, recorder: RecordingSender, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from incidents.notifications.channels import MessageChannel
+    from incidents.notifications.rendering import template_check
+    from incidents.registry import registry
+    from opsportal.lib.exceptions import ApplicationError
+
+    meddling = '{{ incident.labels.update({"service": "hacked"}) }}{{ incident.labels.service }}'
+    with pytest.raises(ApplicationError, match="does not render"):
+        template_check("", meddling)
+    # Stored anyway (an older version, a database edit): it fails at send time, the next channel
+    # sees the incident as it is.
+    first, second = (MessageChannel(name=name, label=name, sender=recorder, events=frozenset({"opened"}))
+                     for name in ("first", "second"))
+    monkeypatch.setattr(registry, "message_channels", [first, second])
+    MessageTemplate.objects.create(event="opened", channel="first", body=meddling)
+    MessageTemplate.objects.create(event="opened", channel="second", body="service={{ incident.labels.service }}")
+    lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB, labels={"service": "checkout"})
+
+    first_payload = Delivery.objects.get(channel="first").payload
+    assert "template_error" in first_payload and "hacked" not in first_payload["text"]
+    assert Delivery.objects.get(channel="second").payload["text"] == "service=checkout"
