@@ -131,6 +131,15 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=5)
+    # Prepared statements: values are sent apart from the SQL and a statement a connection has run
+    # DB_PREPARE_THRESHOLD times is planned once, not on every run. Planning the small statements
+    # of a webhook post cost PostgreSQL more than running them: 40% of its CPU for a post opening
+    # an incident (docs/production.md, "Database"). Django turns them off by default for
+    # connection poolers: set DB_PREPARED_STATEMENTS=false behind PgBouncer in transaction mode
+    # older than 1.21 (or without max_prepared_statements).
+    if env.bool("DB_PREPARED_STATEMENTS", default=True) and "postgresql" in DATABASES["default"]["ENGINE"]:
+        DATABASES["default"]["OPTIONS"].update(
+            server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=2))
 
 # Which process this is (bin/serve sets it): web, worker or scheduler; empty for manage.py commands.
 OPSPORTAL_PROCESS = env.str("OPSPORTAL_PROCESS", default="")
