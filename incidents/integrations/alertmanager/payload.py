@@ -21,11 +21,10 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-
-import msgspec
 
 from opsportal.lib.exceptions import ApplicationError
 from opsportal.lib.jsonlimits import TooDeep, check_depth
@@ -45,7 +44,7 @@ _TIMESTAMP = re.compile(
 )
 
 
-_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class PayloadError(ApplicationError):
@@ -105,19 +104,6 @@ class Payload:
     sender: str = "alertmanager"  # or "grafana" (version "1")
 
 
-def decode_payload(body: bytes, *, max_alerts: int | None = None, now: datetime | None = None) -> Payload:
-    """``parse_payload(loads(body))``, in one pass where it can: a well-formed post is decoded and
-    type-checked by msgspec in C (a 200-alert storm post in a quarter of the time), and anything
-    it does not take as it is (a wrong type, a missing field, a bad timestamp, a suspect escape or
-    number) goes through ``loads`` and ``parse_payload``, which name the problem. Both give the
-    same ``Payload`` for the same body (tests/integrations/alertmanager/test_payload.py)."""
-    now = now or datetime.now(UTC)
-    fast = _decode_fast(body, max_alerts, now)
-    if fast is not None:
-        return fast
-    return parse_payload(loads(body), max_alerts=max_alerts, strings_checked=True, now=now)
-
-
 def loads(body: bytes) -> Any:
     """Decode a JSON body strictly: UTF-8 only, at most MAX_DEPTH levels of nesting (checked on
     the bytes before parsing), no NaN or Infinity (not JSON), no NUL characters or unpaired
@@ -140,107 +126,9 @@ def loads(body: bytes) -> Any:
         raise PayloadError("", f"Body is not valid JSON: {exc}.") from None
     # In valid JSON text a NUL or a lone surrogate can only come from a \u escape; without one the
     # decoded strings are storable and the walk over every value can be skipped.
-    if _SUSPECT_ESCAPE.search(text):
+    if SUSPECT_ESCAPE.search(text):
         _check_strings(data)
     return data
-
-
-class _AlertShape(msgspec.Struct):
-    labels: dict[str, str]
-    startsAt: str
-    status: str | None = None
-    annotations: dict[str, str] | None = None
-    endsAt: str | None = None
-    generatorURL: str | None = None
-    fingerprint: str | None = None
-    silenceURL: str | None = None
-    dashboardURL: str | None = None
-    panelURL: str | None = None
-    imageURL: str | None = None
-
-
-class _PayloadShape(msgspec.Struct):
-    version: str
-    status: str
-    groupKey: str
-    alerts: list[_AlertShape]
-    receiver: str | None = None
-    groupLabels: dict[str, str] | None = None
-    commonLabels: dict[str, str] | None = None
-    commonAnnotations: dict[str, str] | None = None
-    externalURL: str | None = None
-    truncatedAlerts: int | None = None
-
-
-_SHAPE = msgspec.json.Decoder(_PayloadShape)
-
-
-class _Slow(Exception):
-    """The fast path does not take this body as it is."""
-
-
-def _decode_fast(body: bytes, max_alerts: int | None, now: datetime) -> Payload | None:
-    try:
-        text = body.decode("utf-8")
-        check_depth(body)
-        if _SUSPECT_ESCAPE.search(text):
-            return None
-        shape = _SHAPE.decode(body)
-        if (shape.version not in SENDERS or shape.status not in STATUSES
-                or (max_alerts is not None and len(shape.alerts) > max_alerts)):
-            return None
-        truncated = shape.truncatedAlerts or 0
-        if not 0 <= truncated <= COUNT_MAX:
-            return None
-        alerts = _distinct([_alert_fast(a, now) for a in shape.alerts])
-    except (UnicodeDecodeError, TooDeep, msgspec.MsgspecError, _Slow, _BadTimestamp, PayloadError):
-        return None
-    return Payload(
-        version=shape.version,
-        status=shape.status,
-        group_key=shape.groupKey,
-        alerts=alerts,
-        receiver=shape.receiver or "",
-        group_labels=shape.groupLabels or {},
-        common_labels=shape.commonLabels or {},
-        common_annotations=shape.commonAnnotations or {},
-        external_url=shape.externalURL or "",
-        truncated_alerts=truncated,
-        sender=SENDERS[shape.version],
-    )
-
-
-def _alert_fast(shape: _AlertShape, now: datetime) -> AlertIn:
-    """``_alert`` for a decoded shape whose types msgspec checked; raises ``_Slow`` (or
-    ``_BadTimestamp``) where ``_alert`` would refuse it."""
-    starts_at = _parse_timestamp(shape.startsAt)
-    raw_ends = shape.endsAt or ""
-    ends_at = _parse_timestamp(raw_ends) if raw_ends else None
-    if starts_at is not None and ends_at is not None and ends_at < starts_at:
-        raise _Slow
-    status = shape.status
-    if status is None:
-        status = "resolved" if ends_at is not None and ends_at <= now else "firing"
-    elif status not in STATUSES:
-        raise _Slow
-    fingerprint = shape.fingerprint or fingerprint_for(shape.labels)
-    if len(fingerprint) > FINGERPRINT_MAX:
-        raise _Slow
-    links = {}
-    if shape.silenceURL or shape.dashboardURL or shape.panelURL or shape.imageURL:
-        links = {link: url for key, link in LINK_FIELDS.items() if (url := (getattr(shape, key) or "").strip())}
-    return AlertIn(
-        status=status,
-        labels=shape.labels,
-        annotations=shape.annotations or {},
-        starts_at=starts_at,
-        ends_at=ends_at,
-        generator_url=shape.generatorURL or "",
-        fingerprint=fingerprint,
-        raw_starts_at=shape.startsAt,
-        raw_ends_at=raw_ends,
-        links=links,
-    )
 
 
 def _reject_constant(name: str) -> Any:
@@ -251,7 +139,7 @@ def _int(text: str) -> int | float:
     """A whole number; one too long for Python's int conversion reads as out of range, like one
     beyond a float's range (1e999 reads as infinity). Such numbers can only matter in a field we
     read, and every one of those is type-checked; elsewhere they stay in the raw text, as they do
-    on the fast path (msgspec does not read the numbers of fields it skips)."""
+    on the fast path (decoding.py: msgspec does not read the numbers of fields it skips)."""
     try:
         return int(text)
     except ValueError:
@@ -289,7 +177,7 @@ def parse_payload(
     if max_alerts is not None and len(raw_alerts) > max_alerts:
         raise PayloadTooLarge(f"The payload has {len(raw_alerts)} alerts; the limit is {max_alerts}.")
     truncated = _count(data.get("truncatedAlerts"), "truncatedAlerts")
-    alerts = _distinct([_alert(item, f"alerts[{i}]", now) for i, item in enumerate(raw_alerts)])
+    alerts = distinct_alerts([_alert(item, f"alerts[{i}]", now) for i, item in enumerate(raw_alerts)])
     return Payload(
         version=version,
         status=status,
@@ -370,7 +258,7 @@ def _count(value: Any, name: str) -> int:
     return value
 
 
-def _distinct(alerts: list[AlertIn]) -> list[AlertIn]:
+def distinct_alerts(alerts: list[AlertIn]) -> list[AlertIn]:
     """The alerts with identical repeats dropped. A fingerprint repeated with different content
     is refused: keeping either copy would silently drop what the other says."""
     first: dict[str, int] = {}
@@ -391,43 +279,53 @@ def _distinct(alerts: list[AlertIn]) -> list[AlertIn]:
 def _alert(item: Any, name: str, now: datetime) -> AlertIn:
     if not isinstance(item, dict):
         raise PayloadError(name, f"must be an object, not {_kind(item)}.")
-    raw_status = item.get("status")
     labels = _string_map(_required(item, "labels", name), f"{name}.labels")
     annotations = _string_map(item.get("annotations"), f"{name}.annotations")
     raw_starts = _string(_required(item, "startsAt", name), f"{name}.startsAt")
+    raw_ends = _optional_string(item, "endsAt", "", name)
+    fingerprint = item.get("fingerprint")
+    if fingerprint is not None and fingerprint != "":
+        fingerprint = _string(fingerprint, f"{name}.fingerprint")
+    return build_alert(
+        name, now, status=item.get("status"), labels=labels, annotations=annotations, raw_starts=raw_starts,
+        raw_ends=raw_ends, generator_url=_optional_string(item, "generatorURL", "", name),
+        fingerprint=fingerprint or None, links=[_optional_string(item, key, "", name) for key in LINK_FIELDS],
+    )
+
+
+def build_alert(
+    name: str, now: datetime, *, status: Any, labels: dict[str, str], annotations: dict[str, str],
+    raw_starts: str, raw_ends: str, generator_url: str, fingerprint: str | None, links: Sequence[str | None],
+) -> AlertIn:
+    """An alert from fields whose types are checked (by ``_alert``, or by msgspec in
+    decoding.py): its times, its status (from ``endsAt`` when not sent), its fingerprint (from the
+    labels when not sent) and its links (``links``: the values of LINK_FIELDS' keys, in order).
+    Raises ``PayloadError`` naming the field under ``name``."""
     starts_at = parse_timestamp(raw_starts, f"{name}.startsAt")
-    raw_ends = item.get("endsAt")
-    if raw_ends is None:
-        raw_ends = ""
-    raw_ends = _string(raw_ends, f"{name}.endsAt")
     ends_at = parse_timestamp(raw_ends, f"{name}.endsAt") if raw_ends else None
     if starts_at is not None and ends_at is not None and ends_at < starts_at:
         raise PayloadError(f"{name}.endsAt", f"({raw_ends}) is before startsAt ({raw_starts}).")
-    if raw_status is None:  # not sent: an end in the past means the sender saw it resolve
+    if status is None:  # not sent: an end in the past means the sender saw it resolve
         status = "resolved" if ends_at is not None and ends_at <= now else "firing"
     else:
-        status = _status(raw_status, f"{name}.status")
-    fingerprint = item.get("fingerprint")
-    if fingerprint is None or fingerprint == "":
-        fingerprint = fingerprint_for(labels)
-    fingerprint = _string(fingerprint, f"{name}.fingerprint")
+        status = _status(status, f"{name}.status")
+    fingerprint = fingerprint or fingerprint_for(labels)
     if len(fingerprint) > FINGERPRINT_MAX:
         raise PayloadError(f"{name}.fingerprint", f"is longer than {FINGERPRINT_MAX} characters.")
+    kept = {}
+    if any(links):  # most alerts carry none (Alertmanager never does)
+        kept = {link: url.strip() for link, url in zip(LINK_FIELDS.values(), links, strict=True) if url and url.strip()}
     return AlertIn(
         status=status,
         labels=labels,
         annotations=annotations,
         starts_at=starts_at,
         ends_at=ends_at,
-        generator_url=_optional_string(item, "generatorURL", "", name),
+        generator_url=generator_url,
         fingerprint=fingerprint,
         raw_starts_at=raw_starts,
         raw_ends_at=raw_ends,
-        links={
-            link: url
-            for key, link in LINK_FIELDS.items()
-            if (url := _optional_string(item, key, "", name).strip())
-        },
+        links=kept,
     )
 
 

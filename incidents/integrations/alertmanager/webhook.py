@@ -18,8 +18,9 @@ from django.views.decorators.http import require_POST
 from opsportal.lib.exceptions import ApplicationError
 
 from . import metrics
+from .decoding import decode_payload
 from .ingest import alertmanager_ingest
-from .payload import PayloadTooLarge, decode_payload
+from .payload import PayloadTooLarge
 from .tokens import integration_for_token
 
 log = logging.getLogger(__name__)

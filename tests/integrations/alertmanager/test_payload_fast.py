@@ -13,14 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from incidents.integrations.alertmanager import payload as payload_module
-from incidents.integrations.alertmanager.payload import (
-    PayloadError,
-    PayloadTooLarge,
-    decode_payload,
-    loads,
-    parse_payload,
-)
+from incidents.integrations.alertmanager import decoding
+from incidents.integrations.alertmanager.decoding import decode_payload
+from incidents.integrations.alertmanager.payload import PayloadError, PayloadTooLarge, loads, parse_payload
 
 from .test_webhook_properties import json_values, payloads
 from .webhook_support import FIXTURES, alert, captured_bodies, payload
@@ -51,7 +46,7 @@ def real_posts() -> list[bytes]:
 
 @pytest.mark.parametrize("body", real_posts())
 def test_real_posts_take_the_fast_path_and_parse_as_before(body: bytes) -> None:
-    assert payload_module._decode_fast(body, None, NOW) is not None
+    assert decoding._decode_fast(body, None, NOW) is not None
     assert decoded(body) == reference(body)
 
 
