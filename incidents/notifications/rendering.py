@@ -96,13 +96,9 @@ def message_context(incident: dict[str, Any], event: dict[str, Any], *,
                     escape: Callable[[str], str] = no_escape) -> dict[str, Any]:
     """What a template sees. The dicts are shared as they are where nothing is escaped: the
     sandbox is immutable, so no template can change what the next channel renders."""
-    if escape is no_escape:
-        return {"incident": incident, "event": event, "status_page_url": getattr(settings, "STATUS_PAGE_URL", "")}
-    return {
-        "incident": _escaped(incident, escape),
-        "event": _escaped(event, escape),
-        "status_page_url": getattr(settings, "STATUS_PAGE_URL", ""),
-    }
+    if escape is not no_escape:
+        incident, event = _escaped(incident, escape), _escaped(event, escape)
+    return {"incident": incident, "event": event, "status_page_url": getattr(settings, "STATUS_PAGE_URL", "")}
 
 
 def _escaped(value: Any, escape: Callable[[str], str]) -> Any:

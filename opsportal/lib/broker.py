@@ -49,9 +49,9 @@ def publish(name: str, args: Sequence[int | str]) -> None:
     builds it) with the same publish retry policy, without what ``send_task`` redoes on every
     call: routing through the configuration, declaring the queue, ``saferepr`` of the arguments.
     For tasks with plain arguments and no options; raises what publishing raises."""
-    app = current_app
+    app, args = current_app, tuple(args)
     headers, properties, body, _ = app.amqp.as_task_v2(
-        uuid(), name, args=tuple(args), kwargs={}, argsrepr=repr(tuple(args)), kwargsrepr="{}")
+        uuid(), name, args=args, kwargs={}, argsrepr=repr(args), kwargsrepr="{}")
     with app.producer_or_acquire() as producer:
         # The anonymous exchange delivers to the queue named by the routing key, as send_task's does.
         producer.publish(body, exchange="", routing_key=app.conf.task_default_queue, serializer="json",

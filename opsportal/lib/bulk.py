@@ -227,45 +227,39 @@ def _json_value(text: str) -> Any:
 def _execute(
     sql: str, fields: list[Any], records: Sequence[dict[str, Any]], *, returning: bool = False
 ) -> list[tuple[Any, ...]]:
-    encoded = _as_is(fields, records)
+    # msgspec writes JSON at several times json.dumps' speed (a storm post's thousands of alert
+    # rows), datetimes in RFC 3339; a NaN would become null rather than text PostgreSQL refuses.
+    try:
+        encoded = msgspec.json.encode(records if _as_is(fields) else _rows_for(fields, records))
+    except TypeError:  # a value msgspec does not know (a lazy string, say): each field prepares its own
+        encoded = msgspec.json.encode(_rows_for(fields, records))
     with connection.cursor() as cursor:
-        # msgspec writes the same JSON as json.dumps at several times the speed (a storm post's
-        # thousands of alert rows); a NaN would become null rather than text PostgreSQL refuses.
-        cursor.execute(sql, [encoded if encoded is not None else msgspec.json.encode(_rows_for(fields, records)).decode()])
+        cursor.execute(sql, [encoded.decode()])
         return cursor.fetchall() if returning else []
 
 
-def _as_is(fields: list[Any], records: Sequence[dict[str, Any]]) -> str | None:
-    """The records encoded as they are, when every field's key is its column and every value is
-    one msgspec writes as PostgreSQL reads it (text, numbers, JSON, aware datetimes in RFC 3339):
-    a storm post's alert rows skip the per-value loop of ``_rows_for``. None otherwise."""
-    if not all(f.attname == f.column and isinstance(f, _AS_IS) for f in fields):
-        return None
-    try:
-        return msgspec.json.encode(records).decode()
-    except (TypeError, msgspec.EncodeError):
-        return None
+def _as_is(fields: list[Any]) -> bool:
+    """Records of these fields go to PostgreSQL as they are: every key is its column and every
+    value plain JSON or a datetime (a storm post's alert rows skip ``_rows_for``)."""
+    return all(f.attname == f.column and isinstance(f, _AS_IS) for f in fields)
 
 
-# Fields whose Python values are plain JSON, or datetimes (which msgspec writes in RFC 3339).
-_AS_IS = (models.CharField, models.TextField, models.IntegerField, models.BigAutoField, models.AutoField,
-          models.BooleanField, models.FloatField, models.JSONField, models.DateTimeField, models.ForeignKey)
+_AS_IS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.FloatField,
+          models.JSONField, models.DateTimeField, models.ForeignKey)
+_NATIVE = (str, int, float, dict, list, datetime)
 
 
 def _rows_for(fields: list[Any], records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records keyed by column, each value PostgreSQL cannot read from JSON as it is prepared
+    by its field."""
     names = [(f.attname, f.column, f) for f in fields]
-    times = {f.attname for f in fields if isinstance(f, models.DateTimeField)}
-    iso: dict[datetime, str] = {}  # most rows share first/last seen: format each instant once
     rows = []
     for record in records:
         row = {}
         for attname, column, field in names:
             value = record[attname]
-            if value is not None:
-                if attname in times:
-                    value = iso.get(value) or iso.setdefault(value, value.isoformat())
-                elif not isinstance(value, (str, int, float, dict, list)):
-                    value = field.get_prep_value(value)
+            if value is not None and not isinstance(value, _NATIVE):
+                value = field.get_prep_value(value)
             row[column] = value  # JSON fields: nested JSON goes to the jsonb column as is
         rows.append(row)
     return rows

@@ -176,14 +176,20 @@ def test_the_writes_of_an_event_do_not_grow_with_the_number_of_channels(
     assert Delivery.objects.filter(kind="note").count() == 12
 
 
-def test_a_thread_just_handed_to_a_worker_is_not_published_again_and_loses_nothing(
-    p1: Severity, recorder: RecordingSender, settings, monkeypatch: pytest.MonkeyPatch,
-    django_capture_on_commit_callbacks,
-) -> None:
+@pytest.fixture
+def published(settings, monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """The conversation ids of each flush handed to the broker, with a 3 s quiet time and no
+    publish remembered from earlier tests."""
     settings.NOTIFY_COALESCE_SECONDS = 3.0
     monkeypatch.setattr(outbox, "_enqueued_at", {})
-    published: list[list[int]] = []
-    monkeypatch.setattr(broker, "publish", lambda name, args: published.append(list(args)))
+    handed: list[list[int]] = []
+    monkeypatch.setattr(broker, "publish", lambda name, args: handed.append(list(args)))
+    return handed
+
+
+def test_a_thread_just_handed_to_a_worker_is_not_published_again_and_loses_nothing(
+    p1: Severity, recorder: RecordingSender, published: list[list[int]], django_capture_on_commit_callbacks,
+) -> None:
 
     with django_capture_on_commit_callbacks(execute=True):
         incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
@@ -200,13 +206,8 @@ def test_a_thread_just_handed_to_a_worker_is_not_published_again_and_loses_nothi
 
 
 def test_a_thread_in_its_quiet_time_is_left_to_the_sweep_which_sends_it_in_order(
-    p1: Severity, recorder: RecordingSender, settings, monkeypatch: pytest.MonkeyPatch,
-    django_capture_on_commit_callbacks,
+    p1: Severity, recorder: RecordingSender, published: list[list[int]], django_capture_on_commit_callbacks,
 ) -> None:
-    settings.NOTIFY_COALESCE_SECONDS = 3.0
-    monkeypatch.setattr(outbox, "_enqueued_at", {})
-    published: list[list[int]] = []
-    monkeypatch.setattr(broker, "publish", lambda name, args: published.append(list(args)))
     with django_capture_on_commit_callbacks(execute=True):
         incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
     conversation = Delivery.objects.get(kind="opened").conversation_id
