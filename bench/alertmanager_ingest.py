@@ -18,6 +18,7 @@ Keep the runtime under about two minutes.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import queue
@@ -168,7 +169,12 @@ def body(group: str, alerts: list[dict[str, Any]]) -> bytes:
 
 
 class Sender:
-    """Posts bodies from a queue with N threads; records latency and answers."""
+    """Posts bodies from a queue with N threads; records latency and answers.
+
+    Each thread holds one keep-alive connection (http.client, reopened after the server closes
+    it), as Alertmanager does. The load generator shares the machine's cores with the app under
+    test, so it should cost what Alertmanager's Go client costs, not more: ``requests`` took
+    about 2.9 ms of CPU a post here, this 0.7 ms, CPU the app and the floor then keep."""
 
     def __init__(self, url: str, token: str, threads: int):
         self.url, self.token, self.threads = url, token, threads
@@ -181,24 +187,29 @@ class Sender:
         statuses: dict[int, int] = {}
         errors: list[str] = []
         lock = threading.Lock()
+        target = urlsplit(self.url)
+        path = target.path + (f"?{target.query}" if target.query else "")
 
         def worker() -> None:
-            session = requests.Session()
+            connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port or 80, timeout=120)
             headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
                        "User-Agent": "Alertmanager/0.25.0 (bench)"}
             while True:
                 try:
                     item = work.get_nowait()
                 except queue.Empty:
+                    connection.close()
                     return
                 assert item is not None
                 data, _ = item
                 start = time.perf_counter()
                 try:
-                    response = session.post(self.url, data=data, headers=headers, timeout=120)
-                    code, text = response.status_code, response.text
-                except requests.RequestException as exc:
-                    code, text = 0, str(exc)
+                    connection.request("POST", path, body=data, headers=headers)
+                    response = connection.getresponse()
+                    code, text = response.status, response.read().decode("utf-8", "replace")
+                except (OSError, http.client.HTTPException) as exc:
+                    code, text = 0, f"{type(exc).__name__}: {exc}"
+                    connection.close()  # the next request opens a new one
                 elapsed = time.perf_counter() - start
                 with lock:
                     latencies.append(elapsed)
