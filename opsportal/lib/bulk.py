@@ -28,6 +28,11 @@ from typing import Any, TypeVar
 import msgspec
 from django.db import connection, models
 
+try:  # PostgreSQL's driver; the embedded default (SQLite) runs without it
+    from psycopg.types.datetime import TimestamptzLoader
+except ImportError:  # pragma: no cover
+    TimestamptzLoader = None
+
 M = TypeVar("M", bound=models.Model)
 
 BATCH = 1_000  # rows per statement for Django's own bulk methods
@@ -127,7 +132,9 @@ def rows_where(
     ``any_of``, whose field is one of those values. On PostgreSQL one statement built once per
     model and fields, the list as one array parameter: the ORM compiles the query again on every
     call and binds each listed value on its own, which cost a repeat post more CPU than
-    PostgreSQL takes to answer. JSON fields are decoded as the ORM decodes them."""
+    PostgreSQL takes to answer. JSON fields are decoded as the ORM decodes them; timestamps by
+    psycopg's C loader, in UTC like the ORM's (whose Python loader took a storm post about 0.6 ms
+    for its alerts' 400 timestamps)."""
     name, value = equal
     if connection.vendor != "postgresql":
         matching = model._default_manager.filter(**{name: value})
@@ -136,6 +143,7 @@ def rows_where(
         return list(matching.values_list(*fields))
     sql, decoded = _select_sql(model, fields, name, any_of[0] if any_of is not None else None)
     with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
         cursor.execute(sql, [value] if any_of is None else [value, array_literal(any_of[1])])
         rows: list[tuple[Any, ...]] = cursor.fetchall()
     if not decoded:

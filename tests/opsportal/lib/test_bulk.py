@@ -42,3 +42,29 @@ def test_a_constraint_violation_raises_integrity_error(p1: Severity) -> None:
 
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk.insert_objects([Conversation(incident=incident, channel="slack", target="C0")])
+
+
+def test_rows_where_reads_what_the_orm_reads(p1: Severity) -> None:
+    """Alert rows as a repeat post compares them: the same values as ``values_list``, timestamps
+    aware and in UTC (read by psycopg's own loader on PostgreSQL), JSON decoded."""
+    from datetime import datetime, timedelta, timezone
+
+    from incidents.integrations.alertmanager.models import Alert, Integration
+
+    incident = lifecycle.incident_open(title="Disk full", severity=p1, source=Source.WEB)
+    integration = Integration.objects.create(name="prod", token_hash="0" * 64, token_prefix="amk_0000")
+    starts = datetime(2026, 3, 29, 1, 59, 59, 123456, tzinfo=timezone(timedelta(hours=-7)))
+    for n, ends in enumerate((None, starts + timedelta(minutes=5))):
+        Alert.objects.create(integration=integration, incident=incident, fingerprint=f"f{n}", status="firing",
+                             labels={"alertname": "Disk", "n": str(n)}, annotations={}, starts_at=starts,
+                             ends_at=ends, first_seen_at=starts, last_seen_at=starts)
+    fields = ("fingerprint", "starts_at", "ends_at", "labels")
+
+    rows = bulk.rows_where(Alert, fields, equal=("incident", incident.pk), any_of=("fingerprint", ["f0", "f1", "x"]))
+
+    expected = list(Alert.objects.filter(incident=incident).values_list(*fields))
+    assert sorted(rows) == sorted(expected)
+    by_fingerprint = {row[0]: row for row in rows}
+    assert by_fingerprint["f0"][1] == starts and by_fingerprint["f0"][2] is None
+    assert by_fingerprint["f1"][2].utcoffset() == timedelta(0) and by_fingerprint["f1"][2] - starts == timedelta(minutes=5)
+    assert by_fingerprint["f1"][3] == {"alertname": "Disk", "n": "1"}
