@@ -61,6 +61,7 @@ def floor(path: Path, db: str) -> dict[str, Any]:
         warm(url, "-")
         fired, resolved = storm(Sender(url, "-", SENDERS))
         single = single_posts(url, "-", "One")
+        repeats = single_posts(url, "-", "One")
     finally:
         stop_server(process)
-    return {"fired": fired, "resolved": resolved, "single": single}
+    return {"fired": fired, "resolved": resolved, "single": single, "repeats": repeats}
