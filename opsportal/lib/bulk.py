@@ -27,11 +27,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from django.db import connection, models
-
-try:  # PostgreSQL's driver; the embedded default (SQLite) runs without it
-    from psycopg.types.datetime import TimestamptzLoader
-except ImportError:  # pragma: no cover
-    TimestamptzLoader = None
+from psycopg.types.datetime import TimestamptzLoader
 
 M = TypeVar("M", bound=models.Model)
 
