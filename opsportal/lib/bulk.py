@@ -129,8 +129,8 @@ def rows_where(
     model and fields, the list as one array parameter: the ORM compiles the query again on every
     call and binds each listed value on its own, which cost a repeat post more CPU than
     PostgreSQL takes to answer. JSON fields are decoded as the ORM decodes them; timestamps by
-    psycopg's C loader, in UTC like the ORM's (whose Python loader took a storm post about 0.6 ms
-    for its alerts' 400 timestamps)."""
+    psycopg's C loader, in UTC like the ORM's (whose Python loader doubled the CPU of reading a
+    storm post's 200 alerts: 3.9-4.5 ms, now 1.5-2.2 ms)."""
     name, value = equal
     if connection.vendor != "postgresql":
         matching = model._default_manager.filter(**{name: value})
