@@ -56,7 +56,7 @@ from bench.alertmanager_ingest import (
     warm,
 )
 from bench.alertmanager_ingest import setup_django as ingest_setup_django
-from bench.limit_floor import floor, limit_probe_path
+from bench.limit_floor import checkpoint, floor, limit_probe_path
 from bench.notification_contracts import ContractProcess, RemotePagerDuty, RemoteSlack
 from tests.contracts.slack import DEFAULT_CHANNEL_ID
 
@@ -161,6 +161,7 @@ def reset() -> None:
             "TRUNCATE alertmanager_alert, alertmanager_webhookdelivery, alertmanager_integration, "
             "incidents_timelineevent, incidents_incident, notifications_route, slack_slackchannelpace CASCADE"
         )
+    checkpoint(os.environ["DATABASE_URL"])  # the bench's database (setup_django)
 
 
 def purge_queue(url: str) -> None:
@@ -309,6 +310,7 @@ def mode(label: str, env: dict[str, str], *, slack: RemoteSlack | None = None,
         if pagerduty is not None:
             out["pagerduty"] = Counter(e["event_action"] for e in pagerduty.accepted)
         out["deliveries"] = delivery_counts()
+        checkpoint(env["DATABASE_URL"])
         out["single"] = single_posts(app.url, token, "One")
         # The same posts again: each a repeat of its group's open incident, as most of what
         # Alertmanager sends is (group_interval, repeat_interval). Shown, not a target.
