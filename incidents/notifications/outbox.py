@@ -82,7 +82,8 @@ def deliveries_for_event(
     # flush under way) would refuse a flush now: the sweep takes it when its time comes, with
     # these deliveries in order. Only idle ones are handed to the workers: in a storm that spared
     # every post after an incident's first its broker publish, and the workers a flush doing nothing.
-    waiting = {c.pk for c in conversations.values() if c.next_send_at is not None and c.next_send_at > timezone.now()}
+    now = timezone.now()
+    waiting = {c.pk for c in conversations.values() if c.next_send_at is not None and c.next_send_at > now}
     pending = sorted({d.conversation_id for d in created if d.status == S.PENDING} - waiting)
     if pending:
         transaction.on_commit(lambda: _enqueue_unless_recent(pending))
