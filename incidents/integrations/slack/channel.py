@@ -24,8 +24,9 @@ from incidents.notifications.models import Conversation, Delivery
 from incidents.registry import registry
 
 from . import blocks
-from .client import pace_next, pace_reserve, transport_error, web_client
+from .client import transport_error, web_client
 from .invites import invites_send
+from .pace import pace_next, pace_reserve
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class SlackSender:
                                                                              outcome)
                 else:
                     channel = conversation.target
-                if self._held(channel, outcome, state):
+                if self._held(channel, conversation, incident, outcome, state):
                     return outcome
                 first = pending.pop(0)
                 # Alerts that joined before the root went out are shown by the root itself (its
@@ -91,7 +92,7 @@ class SlackSender:
                 outcome.conversation.update(external_ref=ref, external_url=self._permalink(client, channel, root_ts))
                 state["root_stale"] = False
             if pending:
-                if self._held(channel, outcome, state):
+                if self._held(channel, conversation, incident, outcome, state):
                     return outcome
                 reply = blocks.thread_reply([_update(d) for d in pending], incident_url=str(incident.get("url", "")))
                 answer = _call(client, "chat.postMessage", client.chat_postMessage, channel=channel,
@@ -115,14 +116,16 @@ class SlackSender:
         return outcome
 
     @staticmethod
-    def _held(channel: str, outcome: Outcome, state: dict[str, Any]) -> bool:
+    def _held(channel: str, conversation: Conversation, incident: dict[str, Any], outcome: Outcome,
+              state: dict[str, Any]) -> bool:
         """Wait for the channel's rate limit: the rest of the batch stays due until then. The slot
         taken for the wait is kept in the conversation's state (``pace_slot``), and the flush at its
-        time sends on it without taking another."""
+        time sends on it without taking another (a more severe incident may have moved it later:
+        pace.py)."""
         reserved = state.pop("pace_slot", None)
         if reserved is not None:
             return False  # the flush runs no sooner than the slot (its next_send_at)
-        wait_until = pace_reserve(channel)
+        wait_until = pace_reserve(channel, conversation_id=conversation.pk, rank=incident.get("severity_rank"))
         if wait_until is None:
             return False
         state["pace_slot"] = wait_until.isoformat()

@@ -1,22 +1,14 @@
 """The one way this app talks to Slack's Web API: a ``WebClient`` aimed at ``SLACK_API_URL`` with a
 short timeout, and one typed mapping from Slack's failures to the outbox's ``TransportError``
-(docs/slack.md, "Errors")."""
+(docs/slack.md, "Errors"). Each channel's pace is pace.py's."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from incidents.notifications.channels import TransportError
-from opsportal.lib import bulk
-from opsportal.lib.compiled import CompiledQuery
-
-from .models import SlackChannelPace
 
 # Slack's ``ok:false`` error codes that no retry will fix: the message, the channel or the token
 # is wrong. Anything else (ratelimited, internal_error, fatal_error, service_unavailable,
@@ -77,44 +69,3 @@ def _retry_after(headers: dict[str, str | list[str]] | object) -> float | None:
             except (TypeError, ValueError):
                 return None
     return None
-
-
-def pace_reserve(channel: str, *, now: datetime | None = None) -> datetime | None:
-    """Take a slot for one message to ``channel`` (a GCRA limiter: SLACK_CHANNEL_MESSAGES_PER_SECOND
-    with bursts of SLACK_CHANNEL_BURST, shared by every worker through the database). Returns None
-    when the message may go now, else the later time of the slot taken for it: the caller sends
-    then without asking again. So twenty incidents opened at once into one channel are served a
-    slot each, a second apart, instead of all asking again at the same instant, every second, until
-    the last one is through."""
-    now = now or timezone.now()
-    interval = timedelta(seconds=1 / max(settings.SLACK_CHANNEL_MESSAGES_PER_SECOND, 0.001))
-    allowance = interval * int(max(settings.SLACK_CHANNEL_BURST - 1, 0))
-    channel = channel[:255]
-    with transaction.atomic():
-        rows = _PACE_LOCKED.objects(channel)
-        if not rows:  # the channel's first message: two workers may get here at once
-            SlackChannelPace.objects.bulk_create([SlackChannelPace(channel=channel, next_at=now)], ignore_conflicts=True)
-            rows = _PACE_LOCKED.objects(channel)
-        tat: datetime = max(rows[0].next_at, now)
-        bulk.update_records(SlackChannelPace, [{"channel": channel, "next_at": tat + interval}])
-    return tat - allowance if tat - now > allowance else None
-
-
-# Every Slack message takes a slot: its read compiled once, not per message (the UPDATE is
-# bulk.update_records, whose statement is built once too).
-_PACE_LOCKED = CompiledQuery(SlackChannelPace, lambda channel: SlackChannelPace.objects.select_for_update().filter(
-    channel=channel), marker="\x00channel\x00")
-_PACE = CompiledQuery(SlackChannelPace, lambda channel: SlackChannelPace.objects.filter(channel=channel),
-                      marker="\x00channel\x00")
-
-
-def pace_next(channel: str, *, now: datetime | None = None) -> datetime | None:
-    """When the next message to ``channel`` may go, or None if it may go now."""
-    now = now or timezone.now()
-    rows = _PACE.objects(channel[:255])
-    if not rows:
-        return None
-    row = rows[0]
-    interval = timedelta(seconds=1 / max(settings.SLACK_CHANNEL_MESSAGES_PER_SECOND, 0.001))
-    at: datetime = row.next_at - interval * max(settings.SLACK_CHANNEL_BURST - 1, 0)
-    return at if at > now else None

@@ -30,10 +30,13 @@ class SlackUserLink(models.Model):
 
 class SlackChannelPace(models.Model):
     """When the next message may be posted to a Slack channel (about one a second, shared by every
-    incident posting there): the theoretical arrival time of a GCRA rate limiter."""
+    incident posting there): the theoretical arrival time of a GCRA rate limiter, and who waits."""
 
     channel = models.CharField(max_length=255, primary_key=True)
     next_at = models.DateTimeField()
+    # The conversations waiting for a slot: [slot (ISO 8601), conversation id, severity rank] each,
+    # so that a more severe incident is served first (pace.py).
+    queue = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"{self.channel} next at {self.next_at}"

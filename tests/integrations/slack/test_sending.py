@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.models import Service, Severity, Source
+from incidents.notifications import outbox
 from incidents.notifications.models import Conversation, Delivery
 from tests.contracts.slack import DEFAULT_CHANNEL_ID, SlackContractServer
 
@@ -201,6 +202,79 @@ def test_incidents_opened_at_once_into_one_channel_get_a_slot_each_and_go_out_at
     assert not [e for e in slack_server.state.refused if e[1] == "ratelimited"]
 
 
+def _open_and_flush(title: str, severity: Severity) -> int:
+    """Open an incident and flush its Slack conversation (only it: the others wait for their slots)."""
+    incident = lifecycle.incident_open(title=title, severity=severity, source=Source.WEB)
+    return outbox.conversation_flush(Conversation.objects.get(incident=incident, channel="slack", target=C).pk)
+
+
+def _send_at_slots() -> None:
+    """Flush each waiting conversation when its slot comes, in slot order, as the sweep would."""
+    while True:
+        waits = sorted(at for at in Conversation.objects.filter(channel="slack", deliveries__status="pending")
+                       .values_list("next_send_at", flat=True) if at is not None)
+        if not waits:
+            return
+        time.sleep(max(0.0, (waits[0] - timezone.now()).total_seconds()))
+        assert flush_all() >= 1
+
+
+def _root_titles(server: SlackContractServer) -> list[str]:
+    """The incidents announced in the channel, in the order Slack got them ("P4 · #12 Title")."""
+    return [r["blocks"][0]["text"]["text"].split(" ", 3)[-1] for r in server.roots(C)]
+
+
+@pytest.fixture
+def fast_pace(slack_server: SlackContractServer, settings) -> SlackContractServer:
+    """A slot every half second, no burst, and Slack refusing anything faster: each incident's
+    first flush takes its place in the queue long before the slots ahead of it come."""
+    settings.SLACK_CHANNEL_BURST, settings.SLACK_CHANNEL_MESSAGES_PER_SECOND = 1, 2.0
+    slack_server.enforce_rate, slack_server.rate_burst, slack_server.rate_per_second = True, 2, 2.0
+    return slack_server
+
+
+def test_a_p1_opened_behind_waiting_p4_incidents_is_posted_next(
+    severities: dict[str, Severity], fast_pace: SlackContractServer
+) -> None:
+    assert [_open_and_flush(f"Queue {n} slow", severities["P4"]) for n in range(4)] == [1, 0, 0, 0]
+    assert _open_and_flush("Checkout down", severities["P1"]) == 0, "the P1 waits too, but for the next slot"
+    _send_at_slots()
+
+    assert _root_titles(fast_pace) == ["Queue 0 slow", "Checkout down", "Queue 2 slow", "Queue 3 slow", "Queue 1 slow"]
+    assert not [e for e in fast_pace.state.refused if e[1] == "ratelimited"], "the pace is kept"
+
+
+def test_each_severity_goes_ahead_of_the_less_severe_ones(
+    severities: dict[str, Severity], fast_pace: SlackContractServer
+) -> None:
+    """One slot changes hands per severity: the conversation a more severe one moved goes to the
+    back of its own severity, behind its peers (each arrival costs a few updates, not one per
+    waiting conversation)."""
+    for title, name in (("First", "P4"), ("Disk A", "P4"), ("Disk B", "P4"), ("Latency", "P3"), ("Errors", "P3"),
+                        ("Payments", "P2")):
+        _open_and_flush(title, severities[name])
+    _send_at_slots()
+
+    assert _root_titles(fast_pace) == ["First", "Payments", "Errors", "Latency", "Disk B", "Disk A"]
+    assert not [e for e in fast_pace.state.refused if e[1] == "ratelimited"]
+
+
+def test_a_waiting_conversation_retried_by_hand_keeps_its_time_when_a_p1_arrives(
+    severities: dict[str, Severity], fast_pace: SlackContractServer
+) -> None:
+    """A conversation whose time someone changed meanwhile is not moved: the P1 takes the next one."""
+    for n in range(3):
+        _open_and_flush(f"Queue {n} slow", severities["P4"])
+    first_waiting = Conversation.objects.get(incident__title="Queue 1 slow", channel="slack")
+    assert first_waiting.next_send_at is not None
+    Conversation.objects.filter(pk=first_waiting.pk).update(next_send_at=first_waiting.next_send_at
+                                                             + timedelta(microseconds=1))
+    _open_and_flush("Checkout down", severities["P1"])
+    _send_at_slots()
+
+    assert _root_titles(fast_pace) == ["Queue 0 slow", "Queue 1 slow", "Checkout down", "Queue 2 slow"]
+
+
 def test_an_alert_storm_costs_an_incident_three_slack_calls_at_most(
     p3: Severity, slack_server: SlackContractServer, settings
 ) -> None:
@@ -218,3 +292,21 @@ def test_an_alert_storm_costs_an_incident_three_slack_calls_at_most(
     messages = [(name, args) for name, args in slack_server.state.calls if name in ("chat.postMessage", "chat.update")]
     assert [name for name, _ in messages] == ["chat.postMessage", "chat.postMessage", "chat.update"]
     assert "2 alerts firing" in json.dumps(messages[0][1]), "the root shows the alerts that opened it"
+
+
+def test_a_channel_keeps_the_soonest_waiting_conversations_and_still_serves_a_p1_first(
+    severities: dict[str, Severity], fast_pace: SlackContractServer, monkeypatch
+) -> None:
+    from incidents.integrations.slack import pace
+    from incidents.integrations.slack.models import SlackChannelPace
+
+    monkeypatch.setattr(pace, "QUEUE_MAX", 3)
+    for n in range(6):
+        _open_and_flush(f"Queue {n} slow", severities["P4"])
+    assert len(SlackChannelPace.objects.get(channel=C).queue) == 3
+    _open_and_flush("Checkout down", severities["P1"])
+    assert len(SlackChannelPace.objects.get(channel=C).queue) == 3
+    _send_at_slots()
+
+    titles = _root_titles(fast_pace)
+    assert titles[:2] == ["Queue 0 slow", "Checkout down"] and len(titles) == 7
