@@ -119,9 +119,9 @@ def client_for(routing_key: str) -> pagerduty.EventsApiV2Client:
 
 def _new_client(routing_key: str) -> pagerduty.EventsApiV2Client:
     options: dict[str, Any] = {}
-    if settings.PAGERDUTY_CA_BUNDLE:
-        options["verify"] = ssl.create_default_context(cafile=settings.PAGERDUTY_CA_BUNDLE)
     try:
+        if settings.PAGERDUTY_CA_BUNDLE:
+            options["verify"] = ssl.create_default_context(cafile=settings.PAGERDUTY_CA_BUNDLE)
         client = pagerduty.EventsApiV2Client(routing_key, base_url=settings.PAGERDUTY_EVENTS_URL, **options)
     except pagerduty.UrlError as exc:
         raise TransportError(f"PAGERDUTY_EVENTS_URL is not usable: {exc}", permanent=True) from None

@@ -198,6 +198,17 @@ def test_without_the_private_ca_the_certificate_is_refused(
     assert not pagerduty.accepted
 
 
+def test_a_ca_bundle_that_cannot_be_read_is_named_on_the_delivery_and_not_retried(
+    pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, settings, tmp_path
+) -> None:
+    settings.PAGERDUTY_CA_BUNDLE = str(tmp_path / "missing-ca.pem")
+    lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    flush_pd()
+    delivery = pd_deliveries()[0]
+    assert delivery.status == "dead" and "PAGERDUTY_CA_BUNDLE could not be loaded" in delivery.last_error
+    assert pagerduty.requests == 0
+
+
 def test_routes_pick_the_routing_key_and_no_row_or_log_holds_a_key_whole(
     pagerduty: PagerDutyContract, flush_pd: FlushPD, p1: Severity, settings,
     caplog: pytest.LogCaptureFixture,
