@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.beat import PersistentScheduler
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init
 from django.db import close_old_connections
 
 from opsportal.lib import heartbeat
@@ -28,6 +28,14 @@ def close_expired_connections(sender: Task[Any, Any] | None = None, **kwargs: An
     if sender is not None and getattr(sender.request, "is_eager", False):
         return
     close_old_connections()
+
+
+@worker_process_init.connect
+def warm_pool_process(**kwargs: Any) -> None:
+    """Each pool process builds what its first message needs before it takes a task."""
+    from opsportal.warmup import warm_up
+
+    warm_up(sending=True)
 
 
 @app.task(name="opsportal.ping", ignore_result=True)

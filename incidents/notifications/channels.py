@@ -61,7 +61,10 @@ class Sender(Protocol):
         from PagerDuty, so nothing echoes back)."""
 
     def send(self, batch: Batch) -> Outcome:
-        """Send the batch. Raise TransportError when nothing was sent."""
+        """Send the batch. Raise TransportError when nothing was sent.
+
+        A sender may also define ``warm_up()``: called once when a worker process starts, if the
+        channel is configured, to load what its first send would (opsportal/warmup.py)."""
 
 
 def no_escape(text: str) -> str:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from jinja2 import StrictUndefined, Template, TemplateError
 
 from incidents.models import Incident, TimelineEvent
+from incidents.registry import registry
 from opsportal.lib import memo
 from opsportal.lib.durations import format_duration
 from opsportal.lib.exceptions import ApplicationError
@@ -129,6 +130,15 @@ def template_source(channel: MessageChannel, kind: str,
     if channel.name in edited:
         return edited[channel.name]
     return channel.templates.get(kind) or DEFAULTS.get(kind) or ("", "{{ event.label }}: {{ event.message }}")
+
+
+def compile_defaults() -> int:
+    """Compile every installed channel's built-in templates (opsportal/warmup.py). Returns how many."""
+    sources = {source for channel in registry.message_channels for kind in channel.events
+               for source in template_source(channel, kind, edited={}) if source}
+    for source in sources:
+        _compiled(source)
+    return len(sources)
 
 
 def render(source: str, context: dict[str, Any]) -> str:
