@@ -23,6 +23,7 @@ from bench.alertmanager_ingest import (
     wait_port,
     warm,
 )
+from bench.cpu import CpuMeter
 
 
 def limit_probe_path() -> Path | None:
@@ -77,9 +78,13 @@ def floor(path: Path, db: str) -> dict[str, Any]:
         wait_port(port, process, "limit_probe", "/parse")
         url = f"http://127.0.0.1:{port}/store"
         warm(url, "-")
-        fired, resolved = storm(Sender(url, "-", SENDERS))
+        with CpuMeter({"limit_probe": [process.pid]}) as meter:
+            fired, resolved = storm(Sender(url, "-", SENDERS))
+        fired["cpu"] = meter.per(fired["webhooks"] + resolved["webhooks"])
         checkpoint(db)
-        single = single_posts(url, "-", "One")
+        with CpuMeter({"limit_probe": [process.pid]}) as meter:
+            single = single_posts(url, "-", "One")
+        single["cpu"] = meter.per(single["webhooks"])
         repeats = single_posts(url, "-", "One")
     finally:
         stop_server(process)

@@ -75,6 +75,11 @@ class ContractProcess:
         self.pagerduty = RemotePagerDuty(self, pd_url, Path(pd_ca))
         self._lock = threading.Lock()
 
+    @property
+    def pid(self) -> int:
+        assert self._process.pid is not None
+        return self._process.pid
+
     def call(self, target: str, path: str, *args: Any) -> Any:
         with self._lock:
             self._conn.send((target, path, args))

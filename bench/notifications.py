@@ -20,6 +20,10 @@ this process; the Slack one stamps when each call arrived.
 3. Ingestion against the floor: ../shared/bench/limit_probe.py (two upserts per post), loaded from
    where it lies, never copied into the repo, on the same storm and on single-alert posts (each
    opening its own incident), and, shown beside them, on the same single-alert posts repeated.
+
+Each configuration's phases start once its processes have started (imported the app, warmed up):
+a worker still starting took its CPU from the first storm measured. The CPU each process spends
+per post is printed beside the storm and the single-alert posts (bench/cpu.py).
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from bench.alertmanager_ingest import (
     warm,
 )
 from bench.alertmanager_ingest import setup_django as ingest_setup_django
+from bench.cpu import CpuMeter, breakdown, wait_idle
 from bench.limit_floor import checkpoint, floor, limit_probe_path
 from bench.notification_contracts import ContractProcess, RemotePagerDuty, RemoteSlack
 from tests.contracts.slack import DEFAULT_CHANNEL_ID
@@ -115,6 +120,8 @@ class App:
                                                    stdout=subprocess.DEVNULL if role == "hooks" else out,
                                                    stderr=out))
         wait_port(self.port, self.processes[0], f"bin/serve hooks ({self.label})", "/hooks/alertmanager")
+        # Measured phases start once every process has started (imported the app, connected).
+        wait_idle([process.pid for process in self.processes])
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -271,7 +278,8 @@ def rate(result: dict[str, Any]) -> float:
 
 
 def mode(label: str, env: dict[str, str], *, slack: RemoteSlack | None = None,
-         pagerduty: RemotePagerDuty | None = None, with_latency: bool = False) -> dict[str, Any]:
+         pagerduty: RemotePagerDuty | None = None, with_latency: bool = False,
+         contracts: ContractProcess | None = None) -> dict[str, Any]:
     """One configuration: fresh tables, the processes, (latency), the storm, single-alert posts."""
     from incidents.integrations.alertmanager.models import Alert
     from incidents.models import Incident
@@ -294,7 +302,11 @@ def mode(label: str, env: dict[str, str], *, slack: RemoteSlack | None = None,
         if pagerduty is not None:
             pagerduty.accepted.clear()
         token = integration("bench")
-        fired, resolved = storm(Sender(app.url, token, SENDERS))
+        roles = {"hooks": [app.processes[0].pid], "worker": [app.processes[1].pid],
+                 "scheduler": [app.processes[2].pid], **({"contract servers": [contracts.pid]} if contracts else {})}
+        with CpuMeter(roles) as meter:
+            fired, resolved = storm(Sender(app.url, token, SENDERS))
+        out["storm_cpu"] = meter.per(fired["webhooks"] + resolved["webhooks"])
         out["fired"] = fired
         out["incidents"] = Incident.objects.filter(title__startswith="Storm").count()
         out["alerts"] = Alert.objects.filter(labels__alertname__startswith="Storm").count()
@@ -311,7 +323,9 @@ def mode(label: str, env: dict[str, str], *, slack: RemoteSlack | None = None,
             out["pagerduty"] = Counter(e["event_action"] for e in pagerduty.accepted)
         out["deliveries"] = delivery_counts()
         checkpoint(env["DATABASE_URL"])
-        out["single"] = single_posts(app.url, token, "One")
+        with CpuMeter(roles) as meter:
+            out["single"] = single_posts(app.url, token, "One")
+        out["single_cpu"] = meter.per(out["single"]["webhooks"])
         # The same posts again: each a repeat of its group's open incident, as most of what
         # Alertmanager sends is (group_interval, repeat_interval). Shown, not a target.
         out["repeats"] = single_posts(app.url, token, "One")
@@ -341,7 +355,7 @@ def main() -> None:
         slack, pagerduty = contracts.slack, contracts.pagerduty
         try:
             on = mode("on", child_env(db, redis, slack=slack, pagerduty=pagerduty), slack=slack,
-                      pagerduty=pagerduty, with_latency=True)
+                      pagerduty=pagerduty, with_latency=True, contracts=contracts)
             off = mode("off", child_env(db, redis, slack=None, pagerduty=None,
                                         settings_module="bench.notifications_off_settings"))
             preview = mode("preview", child_env(db, redis, slack=None, pagerduty=None))
@@ -381,6 +395,9 @@ def main() -> None:
     lost = sum(n for st in unsent.values() for n in st.values())
     print(f"   {mark(lost == 0 and on['drain_all'] is not None)} no delivery lost: {deliveries} "
           f"(pending/failed/dead: {lost}; email is not configured, so its rows are previews)")
+    print("        CPU per storm post (fire and resolve, 250 posts), by process, on the shared cores:")
+    for label, result in (("on", on), ("off", off), ("preview", preview)):
+        print(f"          {label:<7}: {breakdown(result['storm_cpu'])}")
     for label, base in (("truly off", off), ("unconfigured (preview rows)", preview)):
         ratio = rate(on["fired"]) / rate(base["fired"])
         print(f"   {mark(ratio >= TARGET_RATIO) if label == 'truly off' else '    '} ingestion on / {label}: "
@@ -394,6 +411,7 @@ def main() -> None:
         print(f"   loaded from {probe} (not copied into the repo: its header grants no copy)")
         report("floor: storm fire", floor_result["fired"])
         report("floor: storm resolve", floor_result["resolved"])
+        print(f"        CPU per storm post, floor: {breakdown(floor_result['fired']['cpu'])}")
         report("floor: single-alert posts", floor_result["single"])
         for label, result in (("on", on), ("off", off), ("preview", preview)):
             report(f"notifications {label}: single-alert posts", result["single"])
@@ -403,6 +421,12 @@ def main() -> None:
             print(f"   {mark(min(storm_ratio, single_ratio) >= TARGET_FLOOR) if label == 'on' else '    '} "
                   f"notifications {label:<7}: storm {storm_ratio:.2f}x, single-alert posts {single_ratio:.2f}x "
                   f"of the floor (target >= {TARGET_FLOOR}x)")
+        print("        CPU per single-alert post (each opens an incident), by process, on the shared cores:")
+        print(f"          floor  : {breakdown(floor_result['single']['cpu'])}")
+        for label, result in (("on", on), ("off", off), ("preview", preview)):
+            print(f"          {label:<7}: {breakdown(result['single_cpu'])}")
+        print("        (an incident opened: six rows, three messages rendered and a flush handed to the worker, "
+              "which then sends them; the floor writes two rows: docs/architecture.md, \"Against the floor\")")
         report("floor: single-alert repeats", floor_result["repeats"])
         for label, result in (("on", on), ("off", off), ("preview", preview)):
             report(f"notifications {label}: single-alert repeats", result["repeats"])
