@@ -40,7 +40,8 @@ def pace_reserve(channel: str, *, conversation_id: int | None = None, rank: int 
     Given the waiting conversation and its incident's severity ``rank`` (1 the most urgent), the
     slot is the earliest one a less severe waiting conversation holds, if any: that one takes the
     later slot, and in turn the earliest slot of one less severe than itself (at most one step
-    per severity). Equal ranks keep their order."""
+    per severity). Equal ranks keep their order, but for the one a more severe conversation moved
+    to the back of its rank."""
     now = now or timezone.now()
     interval = timedelta(seconds=1 / max(settings.SLACK_CHANNEL_MESSAGES_PER_SECOND, 0.001))
     allowance = interval * int(max(settings.SLACK_CHANNEL_BURST - 1, 0))
@@ -56,8 +57,9 @@ def pace_reserve(channel: str, *, conversation_id: int | None = None, rank: int 
         record: dict[str, Any] = {"channel": channel, "next_at": tat + interval}
         if slot is not None and conversation_id is not None:
             queue = [entry for entry in row.queue if _at(entry) > now]
-            queue.append([slot.isoformat(), conversation_id, NO_RANK if rank is None else rank])
-            slot = _served_first(queue, conversation_id, now)
+            newcomer = [slot.isoformat(), conversation_id, NO_RANK if rank is None else rank]
+            queue.append(newcomer)
+            slot = _served_first(queue, newcomer, now)
             queue.sort(key=_at)
             record["queue"] = queue[:QUEUE_MAX]
         elif row.queue and any(_at(entry) <= now for entry in row.queue):
@@ -66,12 +68,12 @@ def pace_reserve(channel: str, *, conversation_id: int | None = None, rank: int 
     return slot
 
 
-def _served_first(queue: list[list[Any]], conversation_id: int, now: datetime) -> datetime:
-    """Hand the newcomer (the queue's last entry) the earliest slot of a less severe waiting
+def _served_first(queue: list[list[Any]], newcomer: list[Any], now: datetime) -> datetime:
+    """Hand the newcomer (an entry of the queue) the earliest slot of a less severe waiting
     conversation, and so on down the ranks; the queue is changed in place. Returns the
     newcomer's slot. A waiting conversation whose ``next_send_at`` is no longer its slot (its
     flush is under way, or someone pressed "retry now") is left where it is."""
-    holder = queue[-1]
+    holder = newcomer
     skipped: set[int] = set()
     while True:
         behind = [entry for entry in queue
@@ -82,11 +84,11 @@ def _served_first(queue: list[list[Any]], conversation_id: int, now: datetime) -
         if not Conversation.objects.filter(pk=victim[1], next_send_at=_at(victim)).update(next_send_at=_at(holder)):
             skipped.add(victim[1])
             continue
-        if holder[1] != conversation_id:  # the newcomer's own next_send_at is written by its flush
+        if holder is not newcomer:  # the newcomer's own next_send_at is written by its flush
             Conversation.objects.filter(pk=holder[1], next_send_at=_at(holder)).update(next_send_at=_at(victim))
         victim[0], holder[0] = holder[0], victim[0]
         holder = victim
-    return next(_at(entry) for entry in queue if entry[1] == conversation_id)
+    return _at(newcomer)
 
 
 def _at(entry: list[Any]) -> datetime:
