@@ -45,7 +45,9 @@ NOTIFY_BACKOFF_SECONDS = env.float("NOTIFY_BACKOFF_SECONDS", default=5.0)
 NOTIFY_BACKOFF_MAX_SECONDS = env.float("NOTIFY_BACKOFF_MAX_SECONDS", default=300.0)
 # A flush that has not finished after this long (a killed worker) is taken over by the sweep.
 NOTIFY_LEASE_SECONDS = env.int("NOTIFY_LEASE_SECONDS", default=60)
-NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=5.0)
+# A message waiting for its time (a Slack pace slot, the quiet time after a send, a retry) goes out
+# at most this long after it: each round is one indexed query, about a millisecond when nothing is due.
+NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=1.0)
 # After a send, a conversation's next messages wait this long and go out together (storm noise control).
 NOTIFY_COALESCE_SECONDS = env.float("NOTIFY_COALESCE_SECONDS", default=3.0)
 # Shown in the default "INCIDENT ALERT" message when set.
