@@ -33,6 +33,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from incidents.models import Severity
+from incidents.notifications import outbox
 from opsportal.lib import fragments, memo
 from tests.contracts.slack import slack_server  # noqa: F401 - the Slack contract server fixture, for every test
 from tests.ops.redis_server import RedisServer, free_port
@@ -59,9 +60,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _fresh_config() -> Iterator[None]:
     """Each test starts without configuration a previous test's (rolled back) rows left in the
     process's config cache (opsportal/lib/memo.py), nor its fragments (opsportal/lib/fragments.py:
-    SQLite hands a rolled-back test's ids out again)."""
+    SQLite hands a rolled-back test's ids out again), nor the conversations the outbox remembers
+    handing to workers."""
     memo.forget_config()
     fragments.clear()
+    outbox._swept.clear()
+    outbox._enqueued_at.clear()
     yield
     memo.forget_config()
 

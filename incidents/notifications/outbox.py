@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, Max, Min, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, TimelineEvent
@@ -351,18 +351,41 @@ def outbox_sweep(*, now: datetime | None = None, limit: int = 500) -> list[int]:
     at once. An idle one (no ``next_send_at``) had its flush enqueued when its deliveries were
     committed: it is taken only once they have waited NOTIFY_LEASE_SECONDS (the process died
     between the commit and the enqueue). Taking it sooner sent a second flush after each one
-    still queued: in a burst that workers trail, a third of the flushes found nothing to send."""
+    still queued: in a burst that workers trail, a third of the flushes found nothing to send.
+
+    A conversation this process handed over is handed over again only once its flush has run
+    (its first due delivery or its ``next_send_at`` changed) or NOTIFY_LEASE_SECONDS have passed
+    (the task was lost): with the workers down and the broker up, a due conversation adds one
+    task to the queue per lease time, not one per sweep."""
     now = now or timezone.now()
     lost = now - timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
-    ids = list(
+    rows = list(
         Delivery.objects.filter(status__in=[S.PENDING, S.FAILED], next_attempt_at__lte=now)
         .filter(Q(conversation__next_send_at__lte=now)
                 | Q(conversation__next_send_at__isnull=True, next_attempt_at__lte=lost))
-        .order_by().values_list("conversation_id", flat=True).distinct()[:limit]  # no ordering: one row each
+        .order_by().values_list("conversation_id").annotate(first=Min("id"), at=Max("conversation__next_send_at"))
+        [:limit]
     )
-    if ids:
-        _enqueue(ids)
-    return ids
+    clock = time.monotonic()
+    fresh = []
+    for conversation_id, first, at in rows:
+        seen = _swept.get(conversation_id)
+        if seen is not None and seen[0] == (first, at) and clock - seen[1] < settings.NOTIFY_LEASE_SECONDS:
+            continue
+        fresh.append(conversation_id)
+    if fresh and _enqueue(fresh):
+        if len(_swept) > _ENQUEUED_KEPT:
+            for pk, (_, at_clock) in list(_swept.items()):
+                if clock - at_clock >= settings.NOTIFY_LEASE_SECONDS:
+                    del _swept[pk]
+        handed = set(fresh)
+        _swept.update({pk: ((first, at), clock) for pk, first, at in rows if pk in handed})
+    return fresh
+
+
+# Conversation id -> ((its first due delivery, its next_send_at) when this process's sweep handed
+# it over, time.monotonic() then).
+_swept: dict[int, tuple[tuple[int, datetime | None], float]] = {}
 
 
 @transaction.atomic

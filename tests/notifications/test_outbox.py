@@ -227,6 +227,31 @@ def test_a_thread_in_its_quiet_time_is_left_to_the_sweep_which_sends_it_in_order
         "📝 Web: update 0", "📝 Web: update 1", "📝 Web: update 2"]
 
 
+def test_with_the_workers_down_a_due_conversation_is_queued_once_per_lease_not_once_per_sweep(
+    p1: Severity, recorder: RecordingSender, published: list[list[int]], settings
+) -> None:
+    """The broker is up and no worker takes the flushes: each sweep (every second) used to queue
+    every due conversation again, so a ten-minute worker outage left thousands of tasks behind."""
+    incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    conversation = Delivery.objects.get(kind="opened").conversation_id
+    later = timezone.now() + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS + 1)
+    assert outbox.outbox_sweep(now=later) == [conversation]
+    for second in range(1, 10):
+        assert outbox.outbox_sweep(now=later + timedelta(seconds=second)) == [], "its flush is still queued"
+    assert published == [[conversation]]
+
+    settings.NOTIFY_LEASE_SECONDS = 0  # the lease time has passed since: the task counts as lost
+    assert outbox.outbox_sweep(now=later) == [conversation]
+    settings.NOTIFY_LEASE_SECONDS = 60
+
+    # Once its flush has run, what is due next is handed over at once.
+    assert outbox.conversation_flush(conversation, now=later) == 1
+    lifecycle.incident_add_note(incident=incident, text="Rolled back", actor=None, source=Source.WEB)
+    after_quiet = later + timedelta(seconds=settings.NOTIFY_COALESCE_SECONDS + 1)
+    assert outbox.outbox_sweep(now=after_quiet) == [conversation]
+    assert outbox.conversation_flush(conversation, now=after_quiet) == 1
+
+
 def test_a_message_committed_while_a_flush_found_nothing_is_not_stranded(
     p1: Severity, recorder: RecordingSender, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
