@@ -285,8 +285,9 @@ def _due_in_order(conversation: Conversation, now: datetime) -> list[Delivery]:
     return due
 
 
-@transaction.atomic
 def _record(conversation: Conversation, due: list[Delivery], outcome: Outcome, *, now: datetime) -> int:
+    """Write what the send did: the deliveries and the conversation together (one statement on
+    PostgreSQL)."""
     failures = [outcome.errors[d.pk] for d in due if d.pk in outcome.errors]
     retry_at: datetime | None = None
     if failures:
@@ -311,8 +312,6 @@ def _record(conversation: Conversation, due: list[Delivery], outcome: Outcome, *
         else:
             continue
         changed.append({"id": delivery.pk, **{name: getattr(delivery, name) for name in _RECORDED}})
-        metrics.DELIVERIES.labels(delivery.channel, delivery.status).inc()
-    bulk.update_records(Delivery, changed)
     if not any(d.status == S.FAILED for d in due):
         retry_at = None
     updates = dict(outcome.conversation)
@@ -328,7 +327,13 @@ def _record(conversation: Conversation, due: list[Delivery], outcome: Outcome, *
         updates["next_send_at"] = retry_at
     for field, value in updates.items():
         setattr(conversation, field, value)
-    bulk.update_records(Conversation, [{"id": conversation.pk, **{name: updates[name] for name in sorted(updates)}}])
+    bulk.update_records_together(
+        (Delivery, changed),
+        (Conversation, [{"id": conversation.pk, **{name: updates[name] for name in sorted(updates)}}]),
+    )
+    for delivery in due:
+        if delivery.pk in outcome.sent or delivery.pk in outcome.errors:
+            metrics.DELIVERIES.labels(delivery.channel, delivery.status).inc()
     return len(outcome.sent)
 
 

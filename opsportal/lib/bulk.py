@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
-from django.db import connection, models
+from django.db import connection, models, transaction
 from psycopg.types.datetime import TimestamptzLoader
 
 M = TypeVar("M", bound=models.Model)
@@ -90,6 +90,33 @@ def update_records(model: type[models.Model], records: Sequence[dict[str, Any]])
         return
     sql, fields = _update_sql(model, names)
     _execute(sql, fields, records)
+
+
+def update_records_together(*updates: tuple[type[models.Model], Sequence[dict[str, Any]]]) -> None:
+    """Several :func:`update_records` (one model each) that take effect together or not at all.
+    On PostgreSQL one statement, the first UPDATEs as data-modifying WITH clauses: a transaction
+    of one UPDATE each cost four round trips (an outbox flush recording its deliveries and its
+    conversation). Elsewhere one UPDATE each, in a transaction."""
+    wanted = [(model, records) for model, records in updates if records]
+    if len(wanted) == 1:
+        update_records(*wanted[0])
+        return
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            for model, records in wanted:
+                update_records(model, records)
+        return
+    statements, params = [], []
+    for model, records in wanted:
+        pk = model._meta.pk
+        assert pk is not None
+        sql, fields = _update_sql(model, tuple(name for name in records[0] if name != pk.attname))
+        statements.append(sql)
+        params.append(_encoded(fields, records))
+    *first, last = statements
+    sql = "WITH " + ", ".join(f"u{n} AS ({statement})" for n, statement in enumerate(first)) + " " + last
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def touch_seen(model: type[models.Model], ids: list[int], now: datetime) -> None:
@@ -231,15 +258,19 @@ def _json_value(text: str) -> Any:
 def _execute(
     sql: str, fields: list[Any], records: Sequence[dict[str, Any]], *, returning: bool = False
 ) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_encoded(fields, records)])
+        return cursor.fetchall() if returning else []
+
+
+def _encoded(fields: list[Any], records: Sequence[dict[str, Any]]) -> str:
     # msgspec writes JSON at several times json.dumps' speed (a storm post's thousands of alert
     # rows), datetimes in RFC 3339; a NaN would become null rather than text PostgreSQL refuses.
     try:
         encoded = msgspec.json.encode(records if _as_is(fields) else _rows_for(fields, records))
     except TypeError:  # a value msgspec does not know (a lazy string, say): each field prepares its own
         encoded = msgspec.json.encode(_rows_for(fields, records))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [encoded.decode()])
-        return cursor.fetchall() if returning else []
+    return encoded.decode()
 
 
 def _as_is(fields: list[Any]) -> bool:

@@ -68,3 +68,30 @@ def test_rows_where_reads_what_the_orm_reads(p1: Severity) -> None:
     assert by_fingerprint["f0"][1] == starts and by_fingerprint["f0"][2] is None
     assert by_fingerprint["f1"][2].utcoffset() == timedelta(0) and by_fingerprint["f1"][2] - starts == timedelta(minutes=5)
     assert by_fingerprint["f1"][3] == {"alertname": "Disk", "n": "1"}
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around it: a half-done update would stay
+def test_updates_made_together_take_effect_together_or_not_at_all(p1: Severity) -> None:
+    incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    [conversation] = bulk.insert_objects([Conversation(incident=incident, channel="slack", target="C01")])
+    [delivery] = bulk.insert_objects([Delivery(
+        conversation=conversation, incident=incident, kind="opened", channel="slack", target="C01",
+        payload={"text": "Checkout down"}, created_at=incident.opened_at,
+    )])
+
+    bulk.update_records_together(
+        (Delivery, [{"id": delivery.pk, "status": "sent", "attempts": 1}]),
+        (Conversation, [{"id": conversation.pk, "external_ref": "C01:1712345678.000100", "state": {"a": [1]}}]),
+    )
+    delivery.refresh_from_db()
+    conversation.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 1)
+    assert (conversation.external_ref, conversation.state) == ("C01:1712345678.000100", {"a": [1]})
+
+    with pytest.raises(IntegrityError):  # the second update breaks NOT NULL
+        bulk.update_records_together(
+            (Delivery, [{"id": delivery.pk, "status": "dead", "attempts": 2}]),
+            (Conversation, [{"id": conversation.pk, "channel": None}]),
+        )
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 1), "the first update was not kept either"
