@@ -310,3 +310,31 @@ def test_a_channel_keeps_the_soonest_waiting_conversations_and_still_serves_a_p1
 
     titles = _root_titles(fast_pace)
     assert titles[:2] == ["Queue 0 slow", "Checkout down"] and len(titles) == 7
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_reserving_slots_at_once_each_get_their_own(settings) -> None:
+    """Eight workers asking for the same channel at the same moment: one may send now (no burst),
+    the others are handed slots one interval apart, none shared, none lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from incidents.integrations.slack.pace import pace_reserve
+
+    settings.SLACK_CHANNEL_BURST, settings.SLACK_CHANNEL_MESSAGES_PER_SECOND = 1, 10.0
+    now = timezone.now()
+    pace_reserve("C0CONCURRENT", now=now - timedelta(seconds=60))  # the channel's row exists, its time long past
+
+    def reserve(_: int) -> object:
+        try:
+            return pace_reserve("C0CONCURRENT", now=now)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        slots = list(pool.map(reserve, range(8)))
+    assert slots.count(None) == 1
+    waits = sorted((slot - now).total_seconds() for slot in slots if slot is not None)  # type: ignore[operator]
+    assert waits == pytest.approx([0.1 * n for n in range(1, 8)])
