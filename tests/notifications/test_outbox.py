@@ -178,10 +178,9 @@ def test_the_writes_of_an_event_do_not_grow_with_the_number_of_channels(
 
 @pytest.fixture
 def published(settings, monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """The conversation ids of each flush handed to the broker, with a 3 s quiet time and no
-    publish remembered from earlier tests."""
+    """The conversation ids of each flush handed to the broker, with a 3 s quiet time (no publish
+    is remembered from earlier tests: tests/conftest.py)."""
     settings.NOTIFY_COALESCE_SECONDS = 3.0
-    monkeypatch.setattr(outbox, "_enqueued_at", {})
     handed: list[list[int]] = []
     monkeypatch.setattr(broker, "publish", lambda name, args: handed.append(list(args)))
     return handed

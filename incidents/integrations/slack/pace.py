@@ -43,46 +43,47 @@ def pace_reserve(channel: str, *, conversation_id: int | None = None, rank: int 
     per severity). Equal ranks keep their order, but for the one a more severe conversation moved
     to the back of its rank."""
     now = now or timezone.now()
-    interval = timedelta(seconds=1 / max(settings.SLACK_CHANNEL_MESSAGES_PER_SECOND, 0.001))
-    allowance = interval * int(max(settings.SLACK_CHANNEL_BURST - 1, 0))
     channel = channel[:255]
-    if connection.vendor == "postgresql":
-        # The slot in one statement (a message that may go now, the usual case, costs one round
-        # trip, not a transaction of four); the queue only when the message must wait.
-        tat = _reserve(channel, now, interval)
-        slot = tat - allowance if tat - now > allowance else None
-        if slot is not None and conversation_id is not None:
-            with transaction.atomic():
-                [row] = _PACE_LOCKED.objects(channel)
-                slot = _queued(row, slot, conversation_id, rank, now)
-        return slot
-    with transaction.atomic():
-        rows = _PACE_LOCKED.objects(channel)
-        if not rows:  # the channel's first message: two workers may get here at once
-            SlackChannelPace.objects.bulk_create([SlackChannelPace(channel=channel, next_at=now)], ignore_conflicts=True)
-            rows = _PACE_LOCKED.objects(channel)
-        row = rows[0]
-        tat = max(row.next_at, now)
-        slot = tat - allowance if tat - now > allowance else None
-        bulk.update_records(SlackChannelPace, [{"channel": channel, "next_at": tat + interval}])
-        if slot is not None and conversation_id is not None:
+    tat = _reserve(channel, now)
+    slot = tat - _allowance() if tat - now > _allowance() else None
+    if slot is not None and conversation_id is not None:
+        with transaction.atomic():
+            [row] = _PACE_LOCKED.objects(channel)
             slot = _queued(row, slot, conversation_id, rank, now)
     return slot
 
 
-def _reserve(channel: str, now: datetime, interval: timedelta) -> datetime:
+def _interval() -> timedelta:
+    return timedelta(seconds=1 / max(settings.SLACK_CHANNEL_MESSAGES_PER_SECOND, 0.001))
+
+
+def _allowance() -> timedelta:
+    """How far ahead of now the theoretical arrival time may be for a message to go at once."""
+    return _interval() * int(max(settings.SLACK_CHANNEL_BURST - 1, 0))
+
+
+def _reserve(channel: str, now: datetime) -> datetime:
     """Move the channel's theoretical arrival time one interval on from itself or now, whichever
-    is later, and return where it was (PostgreSQL)."""
-    with connection.cursor() as cursor:
-        for _attempt in range(2):
-            seconds = interval.total_seconds()
-            cursor.execute(_RESERVE_SQL, [now, seconds, channel, seconds])
-            row = cursor.fetchone()
-            if row is not None:
-                return row[0]  # type: ignore[no-any-return]
-            # The channel's first message: two workers may get here at once.
-            SlackChannelPace.objects.bulk_create([SlackChannelPace(channel=channel, next_at=now)],
-                                                 ignore_conflicts=True)
+    is later, and return where it was. On PostgreSQL one statement (the usual message, which may
+    go at once, costs one round trip, not a transaction of four); elsewhere a locked read and an
+    update."""
+    interval = _interval()
+    for _attempt in range(2):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(_RESERVE_SQL, [now, interval.total_seconds(), channel, interval.total_seconds()])
+                found = cursor.fetchone()
+            if found is not None:
+                return found[0]  # type: ignore[no-any-return]
+        else:
+            with transaction.atomic():
+                rows = _PACE_LOCKED.objects(channel)
+                if rows:
+                    tat = max(rows[0].next_at, now)
+                    bulk.update_records(SlackChannelPace, [{"channel": channel, "next_at": tat + interval}])
+                    return tat
+        # The channel's first message: two workers may get here at once.
+        SlackChannelPace.objects.bulk_create([SlackChannelPace(channel=channel, next_at=now)], ignore_conflicts=True)
     raise RuntimeError(f"no pace row for Slack channel {channel!r}")
 
 
@@ -144,7 +145,5 @@ def pace_next(channel: str, *, now: datetime | None = None) -> datetime | None:
     rows = _PACE.objects(channel[:255])
     if not rows:
         return None
-    row = rows[0]
-    interval = timedelta(seconds=1 / max(settings.SLACK_CHANNEL_MESSAGES_PER_SECOND, 0.001))
-    at: datetime = row.next_at - interval * max(settings.SLACK_CHANNEL_BURST - 1, 0)
+    at: datetime = rows[0].next_at - _allowance()
     return at if at > now else None
