@@ -61,11 +61,12 @@ def _fresh_config() -> Iterator[None]:
     """Each test starts without configuration a previous test's (rolled back) rows left in the
     process's config cache (opsportal/lib/memo.py), nor its fragments (opsportal/lib/fragments.py:
     SQLite hands a rolled-back test's ids out again), nor the conversations the outbox remembers
-    handing to workers."""
+    handing to workers or seeing committed."""
     memo.forget_config()
     fragments.clear()
     outbox._swept.clear()
     outbox._enqueued_at.clear()
+    outbox._conversation_ids.clear()
     yield
     memo.forget_config()
 

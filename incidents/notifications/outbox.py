@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,26 +69,74 @@ def deliveries_for_event(
         rows.extend((channel, target, payload, configured) for target in channel_targets)
     if not rows:
         return []
-    conversations = _conversations(incident, {(channel.name, target) for channel, target, _, _ in rows})
-    created = bulk.insert_objects([
+    keys = {(channel.name, target) for channel, target, _, _ in rows}
+    known = _known_conversations(incident.pk, keys)
+    if known is None:
+        conversations = _conversations(incident, keys)
+        ids = {key: conversation.pk for key, conversation in conversations.items()}
+    else:
+        ids = known
+    made = [
         Delivery(
-            conversation=conversations[(channel.name, target)], incident=incident, event=event, kind=event.kind,
+            conversation_id=ids[(channel.name, target)], incident=incident, event=event, kind=event.kind,
             channel=channel.name, target=target, payload=payload,
             status=S.PENDING if configured else S.PREVIEW,
             next_attempt_at=event.created_at if configured else None, created_at=event.created_at,
         )
         for channel, target, payload, configured in rows
-    ])
+    ]
     # A conversation waiting for its time (quiet time after a send, a Slack pace slot, a retry, a
     # flush under way) would refuse a flush now: the sweep takes it when its time comes, with
     # these deliveries in order. Only idle ones are handed to the workers: in a storm that spared
     # every post after an incident's first its broker publish, and the workers a flush doing nothing.
     now = timezone.now()
-    waiting = {c.pk for c in conversations.values() if c.next_send_at is not None and c.next_send_at > now}
+    if known is None:
+        created = bulk.insert_objects(made)
+        waiting = {c.pk for c in conversations.values() if c.next_send_at is not None and c.next_send_at > now}
+        transaction.on_commit(lambda: _remember_conversations(incident.pk, ids))
+    else:
+        # Conversations this process has seen committed: their next_send_at comes back with the
+        # insert, one statement for the event's deliveries and no read of its conversations.
+        sends_at = bulk.insert_objects_returning(made, _NEXT_SEND_AT)
+        created = made
+        waiting = {d.conversation_id for d, at in zip(made, sends_at, strict=True) if at is not None and at > now}
     pending = sorted({d.conversation_id for d in created if d.status == S.PENDING} - waiting)
     if pending:
         transaction.on_commit(lambda: _enqueue_unless_recent(pending))
     return created
+
+
+# (incident id, channel, target) -> the id of a conversation this process saw committed. A
+# conversation never changes incident, channel or target and goes only with its incident, so an
+# incident's later events (a storm's posts) need not read it again (PostgreSQL, where the insert
+# of their deliveries reads back its next_send_at).
+_conversation_ids: OrderedDict[tuple[int, str, str], int] = OrderedDict()
+_CONVERSATION_IDS_KEPT = 10_000
+_NEXT_SEND_AT = (f"(SELECT c.next_send_at FROM {Conversation._meta.db_table} c "
+                 f"WHERE c.id = {Delivery._meta.db_table}.conversation_id)")
+
+
+def _known_conversations(incident_id: int, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int] | None:
+    """The ids of these conversations when this process knows them all (PostgreSQL), else None."""
+    if connection.vendor != "postgresql":
+        return None
+    found = {}
+    for channel, target in keys:
+        pk = _conversation_ids.get((incident_id, channel, target))
+        if pk is None:
+            return None
+        found[(channel, target)] = pk
+    return found
+
+
+def _remember_conversations(incident_id: int, ids: dict[tuple[str, str], int]) -> None:
+    """Keep committed conversations' ids (never one made in a transaction that rolled back: its
+    row does not exist), the most recently used last, up to _CONVERSATION_IDS_KEPT."""
+    for (channel, target), pk in ids.items():
+        _conversation_ids[(incident_id, channel, target)] = pk
+        _conversation_ids.move_to_end((incident_id, channel, target))
+    while len(_conversation_ids) > _CONVERSATION_IDS_KEPT:
+        _conversation_ids.popitem(last=False)
 
 
 def _plan(

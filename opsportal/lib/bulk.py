@@ -55,25 +55,39 @@ def insert_objects(objs: Sequence[M]) -> Sequence[M]:
     e.g. ``auto_now_add``, applied; primary keys set; no signals sent), and return them."""
     if not objs:
         return objs
-    model = type(objs[0])
     if connection.vendor != "postgresql":
-        return model._default_manager.bulk_create(objs)
+        return type(objs[0])._default_manager.bulk_create(objs)
+    _insert_returning(objs, "")
+    return objs
+
+
+def insert_objects_returning(objs: Sequence[models.Model], expression: str) -> list[Any]:
+    """:func:`insert_objects` on PostgreSQL, also reading back ``expression`` (SQL over the new
+    row's columns, which may name its table, e.g. a scalar subquery on a row it refers to) for
+    each object, in order: what would otherwise take a second round trip."""
+    assert connection.vendor == "postgresql", "RETURNING an expression is written for PostgreSQL"
+    return _insert_returning(objs, expression) if objs else []
+
+
+def _insert_returning(objs: Sequence[models.Model], expression: str) -> list[Any]:
+    model = type(objs[0])
     pk = model._meta.pk
     assert pk is not None
     if len(objs) == 1:
         # One row: each value its own parameter (see the module's docstring).
         sql, fields = _insert_values_sql(model)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [f.get_db_prep_save(f.pre_save(objs[0], True), connection) for f in fields])
+            cursor.execute(sql + (f", {expression}" if expression else ""),
+                           [f.get_db_prep_save(f.pre_save(objs[0], True), connection) for f in fields])
             returned = cursor.fetchall()
     else:
         sql, fields = _insert_returning_sql(model)
         records = [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs]
-        returned = _execute(sql, fields, records, returning=True)
-    for obj, (value,) in zip(objs, returned, strict=True):
-        setattr(obj, pk.attname, value)
+        returned = _execute(sql + (f", {expression}" if expression else ""), fields, records, returning=True)
+    for obj, row in zip(objs, returned, strict=True):
+        setattr(obj, pk.attname, row[0])
         obj._state.adding, obj._state.db = False, connection.alias
-    return objs
+    return [row[1] for row in returned] if expression else []
 
 
 def update_records(model: type[models.Model], records: Sequence[dict[str, Any]]) -> None:

@@ -297,3 +297,48 @@ def test_a_template_cannot_change_what_another_channel_renders(
     first_payload = Delivery.objects.get(channel="first").payload
     assert "template_error" in first_payload and "hacked" not in first_payload["text"]
     assert Delivery.objects.get(channel="second").payload["text"] == "service=checkout"
+
+
+@pytest.mark.postgres
+def test_a_later_event_of_a_committed_conversation_writes_its_deliveries_without_reading_it(
+    p1: Severity, recorder: RecordingSender, published: list[list[int]], django_capture_on_commit_callbacks,
+) -> None:
+    """A storm's posts add to the same few conversations thousands of times: once the process has
+    seen one committed it is not read again; its next_send_at comes back with the insert."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    conversation = Delivery.objects.get(kind="opened").conversation_id
+    assert outbox.conversation_flush(conversation) == 1  # now in its quiet time
+    outbox._enqueued_at.clear()
+
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        lifecycle.incident_add_note(incident=incident, text="Rolled back", actor=None, source=Source.WEB)
+    assert not [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "notifications_conversation" in q["sql"]]
+    assert Delivery.objects.get(kind="note").conversation_id == conversation
+    assert published == [[conversation]], "a thread in its quiet time is left to the sweep, as before"
+
+
+def test_a_conversation_made_in_a_transaction_that_rolled_back_is_made_again(
+    p1: Severity, recorder: RecordingSender, django_capture_on_commit_callbacks,
+) -> None:
+    """The process remembers only committed conversations: one it made in a post that failed
+    afterwards does not exist, and the next message to that target must not point at it."""
+    from django.db import transaction
+
+    from incidents.notifications.routing import route_create
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
+    route_create(channel="recorder", target="#incidents")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        lifecycle.incident_add_note(incident=incident, text="lost with its post", actor=None, source=Source.WEB)
+        raise RuntimeError("the rest of the post failed")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.incident_add_note(incident=incident, text="Rolled back", actor=None, source=Source.WEB)
+    note = Delivery.objects.get(kind="note", target="#incidents")
+    assert outbox.conversation_flush(note.conversation_id) == 1
+    assert [text.splitlines()[-1] for text in recorder.batches[-1]] == ["📝 Web: Rolled back"]
