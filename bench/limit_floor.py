@@ -57,7 +57,9 @@ def checkpoint(db: str) -> None:
         pass
 
 
-def floor(path: Path, db: str) -> dict[str, Any]:
+def floor(path: Path, db: str, *, storms: int = 1) -> dict[str, Any]:
+    """The floor's storm (``storms`` times, fire rates in ``fire_rates``; the last one measured
+    by process), then single-alert posts and their repeats."""
     import psycopg
 
     dsn = libpq_dsn(db)
@@ -78,9 +80,17 @@ def floor(path: Path, db: str) -> dict[str, Any]:
         wait_port(port, process, "limit_probe", "/parse")
         url = f"http://127.0.0.1:{port}/store"
         warm(url, "-")
+        rates = []
+        for _ in range(storms - 1):  # measured for their rate only
+            fired, _ = storm(Sender(url, "-", SENDERS))
+            rates.append(fired["alerts"] / fired["wall"])
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("truncate alert, grp")
+            checkpoint(db)
         with CpuMeter({"limit_probe": [process.pid]}) as meter:
             fired, resolved = storm(Sender(url, "-", SENDERS))
         fired["cpu"] = meter.per(fired["webhooks"] + resolved["webhooks"])
+        rates.append(fired["alerts"] / fired["wall"])
         checkpoint(db)
         with CpuMeter({"limit_probe": [process.pid]}) as meter:
             single = single_posts(url, "-", "One")
@@ -88,4 +98,4 @@ def floor(path: Path, db: str) -> dict[str, Any]:
         repeats = single_posts(url, "-", "One")
     finally:
         stop_server(process)
-    return {"fired": fired, "resolved": resolved, "single": single, "repeats": repeats}
+    return {"fired": fired, "resolved": resolved, "single": single, "repeats": repeats, "fire_rates": rates}
