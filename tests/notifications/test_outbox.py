@@ -308,17 +308,20 @@ def test_a_later_event_of_a_committed_conversation_writes_its_deliveries_without
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    recorder.targets = ["#ops", "#eu-ops"]
     with django_capture_on_commit_callbacks(execute=True):
         incident = lifecycle.incident_open(title="Checkout down", severity=p1, source=Source.WEB)
-    conversation = Delivery.objects.get(kind="opened").conversation_id
-    assert outbox.conversation_flush(conversation) == 1  # now in its quiet time
+    ops, eu_ops = (Delivery.objects.get(kind="opened", target=t).conversation_id for t in ("#ops", "#eu-ops"))
+    assert outbox.conversation_flush(ops) == 1  # now in its quiet time; #eu-ops is still idle
     outbox._enqueued_at.clear()
+    published.clear()
 
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
         lifecycle.incident_add_note(incident=incident, text="Rolled back", actor=None, source=Source.WEB)
     assert not [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "notifications_conversation" in q["sql"]]
-    assert Delivery.objects.get(kind="note").conversation_id == conversation
-    assert published == [[conversation]], "a thread in its quiet time is left to the sweep, as before"
+    notes = dict(Delivery.objects.filter(kind="note").values_list("target", "conversation_id"))
+    assert notes == {"#ops": ops, "#eu-ops": eu_ops}
+    assert published == [[eu_ops]], "the idle thread is handed to a worker; the quiet one is left to the sweep"
 
 
 def test_a_conversation_made_in_a_transaction_that_rolled_back_is_made_again(
