@@ -93,7 +93,8 @@ def deliveries_for_event(
     if known is None:
         created = bulk.insert_objects(made)
         waiting = {c.pk for c in conversations.values() if c.next_send_at is not None and c.next_send_at > now}
-        transaction.on_commit(lambda: _remember_conversations(incident.pk, ids))
+        if connection.vendor == "postgresql":
+            transaction.on_commit(lambda: _remember_conversations(incident.pk, ids))
     else:
         # Conversations this process has seen committed: their next_send_at comes back with the
         # insert, one statement for the event's deliveries and no read of its conversations.
