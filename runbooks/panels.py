@@ -13,19 +13,18 @@ from incidents.registry import IncidentPanel, NavEntry, registry
 
 from . import runs, selectors, triggers
 from .demo import seed_runbooks
-from .models import RunbookRun, StepStatus
+from .models import StepStatus
 
 RUN_PANEL = "runbooks/_run_panel.html"
-PANEL_RUNS = 10
 
 
 def run_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
-    run_list: list[RunbookRun] = list(selectors.run_list_for_incident(user=request.user, incident=incident)[:PANEL_RUNS])
+    run_list = selectors.run_list_recent_for_incident(user=request.user, incident=incident)
     running_ids = {r.runbook_id for r in run_list if not r.is_finished}
     suggested = [rb for rb in triggers.runbooks_matching(incident, auto_start=False) if rb.pk not in running_ids]
-    # The panel shows the newest PANEL_RUNS runs; when there are fewer, they are all of them.
+    # The panel shows the newest RECENT_RUNS runs; when there are fewer, they are all of them.
     version = selectors.run_version_for_incident(incident=incident,
-                                                 runs=run_list if len(run_list) < PANEL_RUNS else None)
+                                                 runs=run_list if len(run_list) < selectors.RECENT_RUNS else None)
     return {
         "incident": incident,
         "runs": [

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from incidents.models import Incident
+from opsportal.lib import memo
+from opsportal.lib.compiled import CompiledQuery
 
 from .models import Runbook, RunbookRun, StepRun
 
@@ -37,6 +39,20 @@ def run_list_for_incident(*, user: User, incident: Incident) -> QuerySet[Runbook
         _steps()).order_by("-started_at", "-id")
 
 
+def run_list_recent_for_incident(*, user: User, incident: Incident) -> list[RunbookRun]:
+    """The incident's newest RECENT_RUNS runs with their steps (the incident page's panel): the
+    runs' query compiled once per process (opsportal/lib/compiled.py), their steps in one more."""
+    found = _RECENT_RUNS.objects(incident.pk)
+    if found:
+        prefetch_related_objects(found, _steps())
+    return found
+
+
+RECENT_RUNS = 10
+_RECENT_RUNS = CompiledQuery(RunbookRun, lambda pk: RunbookRun.objects.filter(incident_id=pk).select_related(
+    "started_by", "incident").order_by("-started_at", "-id")[:RECENT_RUNS], marker=-1)
+
+
 def run_version_for_incident(*, incident: Incident | int, runs: list[RunbookRun] | None = None) -> str:
     """Changes whenever a run of the incident or one of its steps changes (the panel's 204 poll).
     ``runs``: every run of the incident, already read (no query then)."""
@@ -46,5 +62,7 @@ def run_version_for_incident(*, incident: Incident | int, runs: list[RunbookRun]
 
 
 def runbook_choices_for_user(*, user: User, limit: int = 200) -> list[tuple[int, str]]:
-    """(pk, name) of runbooks by name, for the "Run a runbook" picker."""
-    return list(Runbook.objects.order_by("name").values_list("pk", "name")[:limit])
+    """(pk, name) of runbooks by name, for the "Run a runbook" picker (kept like configuration:
+    ``memo.config``, forgotten when a runbook is saved)."""
+    return memo.config(("runbooks.choices", limit),
+                       lambda: list(Runbook.objects.order_by("name").values_list("pk", "name")[:limit]))

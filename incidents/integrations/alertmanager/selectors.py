@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from incidents.models import Incident, TimelineEvent
 from opsportal.lib import fragments
+from opsportal.lib.compiled import CompiledQuery
 
 from .alert_search import Term, filter_alerts
 from .models import Alert, AlertStatus, Integration, MaintenanceWindow, Silence, WebhookDelivery
@@ -117,9 +118,10 @@ def alert_counts_for_incident(*, user: AnyUser, incident: Incident | int) -> Ale
     request: 20 tabs on an incident a storm keeps changing count its 20,000 alerts once per change.
     Takes an incident id too, so a poll can answer before loading the incident."""
     pk = incident if isinstance(incident, int) else incident.pk
-    delivery = (WebhookDelivery.objects.filter(incident=pk).order_by("-id")
-                .values_list("pk", "truncated_alerts", "received_at").first())
-    event = TimelineEvent.objects.filter(incident=pk).order_by("-id").values_list("pk", "created_at").first()
+    newest = _NEWEST_DELIVERY.objects(pk)
+    delivery = (newest[0].pk, newest[0].truncated_alerts, newest[0].received_at) if newest else None
+    newest_event = _NEWEST_EVENT.objects(pk)
+    event = (newest_event[0].pk, newest_event[0].created_at) if newest_event else None
 
     def count() -> dict[str, Any]:
         return Alert.objects.filter(incident=pk).aggregate(
@@ -176,12 +178,25 @@ def alert_integration_for_incident(*, user: AnyUser, incident: Incident) -> Inte
     """The integration that delivered the incident's alerts (None for incidents without alerts).
     Any alert will do, as an incident's group key names its integration: unordered, the database
     reads one entry of the incident's index instead of walking the table's primary key."""
-    alert = next(iter(incident.alerts.select_related("integration").order_by()[:1]), None)
-    return alert.integration if alert else None
+    found = _INCIDENT_INTEGRATION.objects(incident.pk)
+    return found[0] if found else None
 
 
 def silence_list_for_incident(*, user: AnyUser, incident: Incident) -> list[Silence]:
-    return list(incident.silences.select_related("created_by", "integration").order_by("-created_at"))
+    return _INCIDENT_SILENCES.objects(incident.pk)
+
+
+# Read by every poll of the alerts panel: compiled once per process.
+_NEWEST_DELIVERY = CompiledQuery(WebhookDelivery, lambda pk: WebhookDelivery.objects.filter(incident_id=pk).order_by(
+    "-id").only("id", "truncated_alerts", "received_at")[:1], marker=-1)
+_NEWEST_EVENT = CompiledQuery(TimelineEvent, lambda pk: TimelineEvent.objects.filter(incident_id=pk).order_by(
+    "-id").only("id", "created_at")[:1], marker=-1)
+# Read by every render of the incident page's silences panel: compiled once per process
+# (opsportal/lib/compiled.py; compiling them cost the panel about a millisecond).
+_INCIDENT_INTEGRATION = CompiledQuery(Integration, lambda pk: Integration.objects.filter(
+    pk__in=Subquery(Alert.objects.filter(incident_id=pk).order_by().values("integration_id")[:1])), marker=-1)
+_INCIDENT_SILENCES = CompiledQuery(Silence, lambda pk: Silence.objects.filter(incident_id=pk).select_related(
+    "created_by", "integration").order_by("-created_at"), marker=-1)
 
 
 def silence_get_for_user(*, user: AnyUser, pk: int) -> Silence:
