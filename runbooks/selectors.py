@@ -35,8 +35,13 @@ def run_get_for_user(*, user: User, pk: int) -> RunbookRun:
 
 
 def run_list_for_incident(*, user: User, incident: Incident) -> QuerySet[RunbookRun]:
-    return RunbookRun.objects.filter(incident=incident).select_related("started_by", "incident").prefetch_related(
-        _steps()).order_by("-started_at", "-id")
+    return _runs_of(incident).prefetch_related(_steps())
+
+
+def _runs_of(incident: Incident | int) -> QuerySet[RunbookRun]:
+    """An incident's runs, newest first, with who started them and the incident."""
+    return RunbookRun.objects.filter(incident=incident).select_related("started_by", "incident").order_by(
+        "-started_at", "-id")
 
 
 def run_list_recent_for_incident(*, user: User, incident: Incident) -> list[RunbookRun]:
@@ -49,8 +54,7 @@ def run_list_recent_for_incident(*, user: User, incident: Incident) -> list[Runb
 
 
 RECENT_RUNS = 10
-_RECENT_RUNS = CompiledQuery(RunbookRun, lambda pk: RunbookRun.objects.filter(incident_id=pk).select_related(
-    "started_by", "incident").order_by("-started_at", "-id")[:RECENT_RUNS], marker=-1)
+_RECENT_RUNS = CompiledQuery(RunbookRun, lambda pk: _runs_of(pk)[:RECENT_RUNS], marker=-1)
 
 
 def run_version_for_incident(*, incident: Incident | int, runs: list[RunbookRun] | None = None) -> str:

@@ -132,7 +132,8 @@ def _known_conversations(incident_id: int, keys: set[tuple[str, str]]) -> dict[t
 
 def _remember_conversations(incident_id: int, ids: dict[tuple[str, str], int]) -> None:
     """Keep committed conversations' ids (never one made in a transaction that rolled back: its
-    row does not exist), the most recently used last, up to _CONVERSATION_IDS_KEPT."""
+    row does not exist), up to _CONVERSATION_IDS_KEPT, forgetting the longest-kept first (a
+    forgotten one is read again once and kept again)."""
     for (channel, target), pk in ids.items():
         _conversation_ids[(incident_id, channel, target)] = pk
         _conversation_ids.move_to_end((incident_id, channel, target))
